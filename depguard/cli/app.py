@@ -1,0 +1,152 @@
+"""The typer application: global options and command registration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depguard import __version__
+from depguard.cli.options import GlobalOptions, OutputFormatName
+
+HELP = """\
+depguard keeps automated dependency updates in Terraform/IaC monorepos safe.
+
+It verifies .terraform.lock.hcl files against the providers' signed upstream data,
+writes complete lock files for every platform, and reports what it checked and how.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, config or unreadable
+input; 3 a check could not be performed (network failure, unsupported signature kind,
+or skipped checks without --allow-skips).
+"""
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"depguard {__version__}")
+        raise typer.Exit(0)
+
+
+def _callback(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="DEPGUARD_CONFIG",
+            help="Policy file (default: ./depguard.yaml when present).",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormatName,
+        typer.Option(
+            "--format",
+            envvar="DEPGUARD_FORMAT",
+            help="Output format.",
+            case_sensitive=False,
+        ),
+    ] = OutputFormatName.text,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            envvar="DEPGUARD_OUTPUT",
+            help="Write the report to FILE (atomically) instead of standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline/--online",
+            envvar="DEPGUARD_OFFLINE",
+            help="Use only the cache and snapshot directories; never open a connection.",
+        ),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            envvar="DEPGUARD_CACHE_DIR",
+            help="Cache directory (default: $DEPGUARD_CACHE_DIR, else the user cache dir).",
+            show_default=False,
+        ),
+    ] = None,
+    snapshot: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--snapshot",
+            envvar="DEPGUARD_SNAPSHOT_DIRS",
+            help="Directory of stored upstream responses (<host>/<path>) to read like a "
+            "cache. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            "--fail-on",
+            envvar="DEPGUARD_FAIL_ON",
+            help="Lowest severity that makes the exit code 1: info, low, medium, high, "
+            "critical.",
+        ),
+    ] = "medium",
+    allow_skips: Annotated[
+        bool,
+        typer.Option(
+            "--allow-skips",
+            envvar="DEPGUARD_ALLOW_SKIPS",
+            help="Do not exit 3 when some checks had to be skipped.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More detail (repeatable).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only findings.")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", envvar="NO_COLOR", help="Never colour output.")
+    ] = False,
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = GlobalOptions.from_cli(
+        config=config,
+        output_format=output_format,
+        output=output,
+        offline=offline,
+        cache_dir=cache_dir,
+        snapshot_dirs=tuple(snapshot or ()),
+        fail_on=fail_on,
+        allow_skips=allow_skips,
+        verbosity=-1 if quiet else verbose,
+        no_color=no_color,
+    )
+
+
+def build_app() -> typer.Typer:
+    """Return the configured typer application (commands imported here, bodies lazily)."""
+    from depguard.cli import lock, verify
+
+    app = typer.Typer(
+        name="depguard",
+        help=HELP,
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_callback)
+    verify.register(app)
+    lock.register(app)
+    return app

@@ -1,0 +1,76 @@
+"""Session-wide test setup: corpus location, network guard, fake token, isolated caches."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_TOKEN = "ghp_DEPGUARDTESTTOKEN0123456789abcdefXYZ"
+
+
+def _corpus_dir() -> Path | None:
+    env = os.environ.get("DEPGUARD_CORPUS")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "corpus")
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+CORPUS = _corpus_dir()
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared real-world corpus; tests that need it skip when it is absent."""
+    if CORPUS is None:
+        pytest.skip("corpus not found: set DEPGUARD_CORPUS or place it at ../shared/corpus")
+    return CORPUS
+
+
+_real_connect = socket.socket.connect
+_real_create_connection = socket.create_connection
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        return host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.")
+    return isinstance(address, (str, bytes))  # AF_UNIX
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _is_loopback(address):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    """Tests never touch the network except loopback (CONVENTIONS §10)."""
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own cache dir, an empty Terraform CLI config and a fake token."""
+    base = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("DEPGUARD_CACHE_DIR", str(base / "cache"))
+    cli_config = base / "terraformrc"
+    cli_config.write_text("")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))
+    monkeypatch.setenv("GITHUB_TOKEN", FAKE_TOKEN)
+    monkeypatch.setenv("GH_TOKEN", FAKE_TOKEN)
+    monkeypatch.delenv("DEPGUARD_CONFIG", raising=False)
+    monkeypatch.delenv("DEPGUARD_OFFLINE", raising=False)
+    monkeypatch.delenv("DEPGUARD_FORMAT", raising=False)
