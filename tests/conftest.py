@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "ghp_DEPGUARDTESTTOKEN0123456789abcdefXYZ"
 

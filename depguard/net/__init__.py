@@ -1,0 +1,55 @@
+"""The network boundary (DESIGN §3): every upstream byte comes through a :class:`Fetcher`.
+
+Importing this package is cheap: ``requests`` is imported only when an online fetcher is made
+(start-up time is a budget; ``depguard --help`` must not pay for it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from depguard.net.fetcher import Download, Fetcher, NotFound, OfflineMiss, Response
+
+__all__ = ["Download", "Fetcher", "NotFound", "OfflineMiss", "Response", "make_fetcher"]
+
+
+def make_fetcher(
+    *,
+    offline: bool,
+    cache_dir: Path | None,
+    snapshot_dirs: Sequence[Path] = (),
+    github_token: str | None = None,
+    github_api_host: str = "api.github.com",
+    allowed_redirect_hosts: Iterable[str] = (),
+    user_agent: str | None = None,
+) -> Fetcher:
+    """Return the fetcher for this run: cache + snapshots when ``offline``, else HTTPS.
+
+    ``cache_dir`` defaults to :func:`depguard.net.cache.default_cache_dir`. Extra
+    ``allowed_redirect_hosts`` are added to GitHub's release-asset hosts. ``snapshot_dirs`` are
+    consulted only offline. Raises nothing itself; fetch errors surface on use.
+    """
+    from depguard.net.cache import Cache, default_cache_dir
+
+    cache = Cache(cache_dir if cache_dir is not None else default_cache_dir())
+    if offline:
+        from depguard.net.offline import OfflineFetcher
+
+        return OfflineFetcher(cache, snapshot_dirs)
+
+    from depguard.net.http import DEFAULT_USER_AGENT, GITHUB_RELEASE_ASSET_HOSTS, HttpFetcher
+
+    return HttpFetcher(
+        cache,
+        github_token=github_token,
+        github_api_host=github_api_host,
+        allowed_redirect_hosts=GITHUB_RELEASE_ASSET_HOSTS | frozenset(allowed_redirect_hosts),
+        user_agent=user_agent or DEFAULT_USER_AGENT,
+    )
+
+
+def github_token_from_env() -> str | None:
+    """Return ``GITHUB_TOKEN`` or ``GH_TOKEN`` from the environment (never log the value)."""
+    return os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or None
