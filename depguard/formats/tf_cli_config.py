@@ -182,7 +182,11 @@ def load_cli_config(env: Mapping[str, str] | None = None) -> CliConfig:
     files: list[Path] = []
     override = env.get("TF_CLI_CONFIG_FILE") or env.get("TERRAFORM_CONFIG")
     if override:
-        files.append(Path(override))
+        # Terraform only warns ("Unable to open CLI configuration file") when it is missing.
+        if Path(override).is_file():
+            files.append(Path(override))
+        else:
+            log.warning("%s: Terraform CLI configuration file not found; ignoring it", override)
     else:
         main, cfg_dir = default_config_paths(env)
         if main is not None and main.is_file():

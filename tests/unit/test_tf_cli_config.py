@@ -183,10 +183,14 @@ def test_load_uses_tf_cli_config_file(tmp_path: Path) -> None:
     assert cfg.token_for("example.com") is None  # config dir skipped with an override
 
 
-def test_load_missing_override_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(InputError) as exc:
-        load_cli_config({"TF_CLI_CONFIG_FILE": str(tmp_path / "nope.rc")})
-    assert str(tmp_path / "nope.rc") in exc.value.message
+def test_load_missing_override_only_warns_like_terraform(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Terraform prints "Unable to open CLI configuration file" and carries on."""
+    with caplog.at_level("WARNING", logger="depguard"):
+        config = load_cli_config({"TF_CLI_CONFIG_FILE": str(tmp_path / "nope.rc")})
+    assert config.credentials == ()
+    assert str(tmp_path / "nope.rc") in caplog.text
 
 
 def test_load_defaults_merge_main_file_and_config_dir(tmp_path: Path) -> None:
