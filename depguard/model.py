@@ -165,12 +165,8 @@ class Report:
         return Report(
             command=self.command,
             findings=tuple(sorted(set(self.findings), key=Finding.sort_key)),
-            skipped=tuple(
-                sorted(set(self.skipped), key=lambda s: (s.path, s.subject, s.reason))
-            ),
-            checked=tuple(
-                sorted(set(self.checked), key=lambda c: (c.path, c.subject, c.evidence))
-            ),
+            skipped=tuple(sorted(set(self.skipped), key=lambda s: (s.path, s.subject, s.reason))),
+            checked=tuple(sorted(set(self.checked), key=lambda c: (c.path, c.subject, c.evidence))),
             notes=self.notes,
         )
 

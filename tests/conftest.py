@@ -64,7 +64,9 @@ def _no_network() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every test gets its own cache dir, an empty Terraform CLI config and a fake token."""
     base = tmp_path_factory.mktemp("env")
     monkeypatch.setenv("DEPGUARD_CACHE_DIR", str(base / "cache"))

@@ -89,8 +89,7 @@ def _callback(
         typer.Option(
             "--fail-on",
             envvar="DEPGUARD_FAIL_ON",
-            help="Lowest severity that makes the exit code 1: info, low, medium, high, "
-            "critical.",
+            help="Lowest severity that makes the exit code 1: info, low, medium, high, critical.",
         ),
     ] = "medium",
     allow_skips: Annotated[
@@ -134,7 +133,8 @@ def _callback(
 
 def build_app() -> typer.Typer:
     """Return the configured typer application (commands imported here, bodies lazily)."""
-    from depguard.cli import lock, verify
+    from depguard.cli import lock as lock_cmd
+    from depguard.cli import verify as verify_cmd
 
     app = typer.Typer(
         name="depguard",
@@ -147,6 +147,6 @@ def build_app() -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_callback)
-    verify.register(app)
-    lock.register(app)
+    verify_cmd.register(app)
+    lock_cmd.register(app)
     return app

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from depguard.net.fetcher import Fetcher
 
 
-class OutputFormatName(str, enum.Enum):
+class OutputFormatName(enum.StrEnum):
     """Values of ``--format`` (the render module's enum is imported lazily)."""
 
     text = "text"
@@ -70,6 +70,9 @@ class GlobalOptions:
             severity = Severity.parse(fail_on)
         except ValueError as e:
             raise ConfigError(f"--fail-on: {e}") from None
+        from depguard.util.logs import configure_logging
+
+        configure_logging(-1 if verbosity < 0 else verbosity)
         color = not no_color and output is None and sys.stdout.isatty()
         return cls(
             config_path=config,
@@ -156,7 +159,9 @@ class GlobalOptions:
         return EXIT_OK
 
 
-def parse_platforms(values: Sequence[str] | None, default: Sequence[Platform]) -> tuple[Platform, ...]:
+def parse_platforms(
+    values: Sequence[str] | None, default: Sequence[Platform]
+) -> tuple[Platform, ...]:
     """Parse repeatable ``--platform`` values (comma lists allowed); fall back to ``default``."""
     if not values:
         return tuple(default)

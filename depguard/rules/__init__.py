@@ -1,14 +1,18 @@
 """The rule registry: one module per rule id, registered once, here.
 
-A test asserts that every id is unique, documented in the README and exercised by a positive
-and a negative fixture.
+A rule module defines ``META`` (its :class:`~depguard.rules.base.RuleMeta`) and, depending on
+what it judges, a check function: ``check_lock(LockContext)`` for lock-file rules. A test
+asserts that every id is unique, documented in the README and exercised by a positive and a
+negative fixture.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
+from collections.abc import Callable, Iterable
+from types import MappingProxyType, ModuleType
+from typing import TYPE_CHECKING, cast
 
-from depguard.model import RuleId
+from depguard.model import Finding, RuleId
 from depguard.rules import (
     invalid_manifest,
     lock_constraint_violation,
@@ -20,17 +24,27 @@ from depguard.rules import (
 )
 from depguard.rules.base import RuleMeta
 
-ALL: tuple[RuleMeta, ...] = (
-    invalid_manifest.META,
-    lock_hash_mismatch.META,
-    lock_missing_platform.META,
-    lock_missing_provider.META,
-    lock_constraint_violation.META,
-    provider_signature_invalid.META,
-    provider_not_allowed.META,
+if TYPE_CHECKING:
+    from depguard.engine.context import LockContext
+
+RULE_MODULES: tuple[ModuleType, ...] = (
+    invalid_manifest,
+    lock_hash_mismatch,
+    lock_missing_platform,
+    lock_missing_provider,
+    lock_constraint_violation,
+    provider_signature_invalid,
+    provider_not_allowed,
 )
 
+ALL: tuple[RuleMeta, ...] = tuple(cast(RuleMeta, m.META) for m in RULE_MODULES)
+
 BY_ID: MappingProxyType[RuleId, RuleMeta] = MappingProxyType({r.id: r for r in ALL})
+
+LockCheck = Callable[["LockContext"], Iterable[Finding]]
+LOCK_CHECKS: tuple[LockCheck, ...] = tuple(
+    cast(LockCheck, m.check_lock) for m in RULE_MODULES if hasattr(m, "check_lock")
+)
 
 
 def get(rule_id: str) -> RuleMeta:

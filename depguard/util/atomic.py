@@ -24,9 +24,9 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         if mode is None:
             with contextlib.suppress(FileNotFoundError):
                 mode = path.stat().st_mode & 0o7777
-        os.chmod(tmp, mode if mode is not None else 0o644)
-        os.replace(tmp, path)
+        Path(tmp).chmod(mode if mode is not None else 0o644)
+        Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            Path(tmp).unlink()
         raise

@@ -1,0 +1,110 @@
+"""``depguard lock [PATH...]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depguard.cli.options import GlobalOptions
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "lock",
+        help="Write complete, verified .terraform.lock.hcl files for every state directory "
+        "under PATH and every configured platform, byte-identical to `terraform providers "
+        "lock`. Packages come from the origin registry (signed SHA256SUMS, trusted signer "
+        "required) unless --fs-mirror or --net-mirror is given. --check writes nothing and "
+        "exits 1 when a file would change.",
+    )(lock)
+
+
+def lock(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Directories or lock files (default: the current directory)."),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            help="Target platform (os_arch; repeatable; default: `platforms` from depguard.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    upgrade: Annotated[
+        bool,
+        typer.Option("--upgrade", help="Select the newest allowed version even if one is locked."),
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 if any lock file would change."),
+    ] = False,
+    fs_mirror: Annotated[
+        Path | None,
+        typer.Option(
+            "--fs-mirror",
+            help="Take packages from this filesystem mirror (packed or unpacked layout).",
+            show_default=False,
+        ),
+    ] = None,
+    net_mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--net-mirror",
+            help="Take packages from this network mirror (https base URL).",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            help="Only lock this provider (source address; repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel downloads.")] = 8,
+) -> None:
+    from depguard.cli.options import parse_platforms, resolve_paths
+    from depguard.cli.runtime import Runtime
+    from depguard.engine.lock import Locker, LockOptions, run_lock
+    from depguard.errors import EXIT_FINDINGS, ConfigError
+    from depguard.formats.tf_address import parse_provider_source
+    from depguard.util.atomic import write_atomic
+
+    opts: GlobalOptions = ctx.obj
+    if fs_mirror is not None and net_mirror is not None:
+        raise ConfigError("--fs-mirror and --net-mirror cannot be used together")
+    targets = resolve_paths(paths)
+    runtime = Runtime.create(opts, start=targets[0], jobs=jobs)
+    upstream = runtime.upstream()
+    source = runtime.provider_source(upstream, fs_mirror=fs_mirror, net_mirror=net_mirror)
+    restrict = []
+    for text in provider or ():
+        try:
+            restrict.append(parse_provider_source(text))
+        except ValueError as e:
+            raise ConfigError(f"--provider {text!r}: {e}") from None
+    options = LockOptions(
+        paths=targets,
+        platforms=parse_platforms(platform, runtime.config.platforms),
+        upgrade=upgrade,
+        check=check,
+        providers=tuple(restrict),
+    )
+    locker = Locker(
+        source=source, upstream=upstream, config=runtime.config, progress=runtime.progress
+    )
+    result, writes = run_lock(options, locker=locker, config=runtime.config)
+    runtime.progress.done()
+    if not check:
+        for path, text in writes.items():
+            write_atomic(path, text)
+    code = opts.emit(result.report)
+    if check and result.would_change and code == 0:
+        code = EXIT_FINDINGS
+    raise typer.Exit(code)

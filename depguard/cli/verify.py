@@ -1,0 +1,59 @@
+"""``depguard verify [PATH...]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depguard.cli.options import GlobalOptions
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "verify",
+        help="Check every .terraform.lock.hcl under PATH against the providers' signed "
+        "upstream data and the trust policy. Default mode checks every zh: hash against the "
+        "signed SHA256SUMS without downloading packages; --deep also downloads and hashes "
+        "every package to check h1: hashes.",
+    )(verify)
+
+
+def verify(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Directories or lock files (default: the current directory)."),
+    ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Download every signed package and check h1: hashes too."),
+    ] = False,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            help="Platform that must be covered (os_arch; repeatable; default: "
+            "`platforms` from depguard.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel downloads.")] = 8,
+) -> None:
+    from depguard.cli.options import parse_platforms, resolve_paths
+    from depguard.cli.runtime import Runtime
+    from depguard.engine.verify import VerifyOptions, run_verify
+
+    opts: GlobalOptions = ctx.obj
+    targets = resolve_paths(paths)
+    runtime = Runtime.create(opts, start=targets[0], jobs=jobs)
+    options = VerifyOptions(
+        paths=targets,
+        platforms=parse_platforms(platform, runtime.config.platforms),
+        deep=deep,
+    )
+    report = run_verify(
+        options, config=runtime.config, upstream=runtime.upstream(), progress=runtime.progress
+    )
+    raise typer.Exit(opts.emit(report))

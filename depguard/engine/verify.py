@@ -1,0 +1,153 @@
+"""``depguard verify``: judge every lock file under the given paths against signed upstream data.
+
+Flow (DESIGN.md §3): discover state directories → parse lock files and configuration →
+authenticate each distinct (provider, version) once → (``--deep``) hash every signed package →
+run the lock rules per directory → one :class:`~depguard.model.Report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from depguard.engine.context import LockContext, ProviderTruth, TruthKey
+from depguard.engine.workspace import StateDir, discover, read_state_dir, repository_root
+from depguard.model import Checked, Finding, Platform, Report, Skip
+from depguard.rules import LOCK_CHECKS, invalid_manifest
+
+if TYPE_CHECKING:
+    from depguard.config import Config
+    from depguard.engine.upstream import Upstream
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyOptions:
+    paths: tuple[Path, ...]
+    platforms: tuple[Platform, ...]
+    deep: bool = False
+
+
+def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
+    """Discover and read the state directories under ``paths``; return (repo root, states)."""
+    root = repository_root(paths[0])
+    return root, [read_state_dir(d, root) for d in discover(paths)]
+
+
+def locked_keys(states: Iterable[StateDir]) -> set[TruthKey]:
+    """Every lockable (provider, version) pinned by the given lock files."""
+    return {
+        (entry.address, entry.version)
+        for state in states
+        if state.lock is not None
+        for entry in state.lock.providers
+        if entry.address.is_lockable
+    }
+
+
+def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    """Apply ``rules.<id>.severity`` overrides and ``rules.<id>.ignore`` path globs."""
+    out = []
+    for f in findings:
+        if config.is_ignored(f.rule, f.path):
+            continue
+        severity = config.rule_severity(f.rule, f.severity)
+        out.append(f if severity == f.severity else replace(f, severity=severity))
+    return out
+
+
+def _evidence(
+    state: StateDir, truth: ProviderTruth, hashes: tuple[str, ...], deep: bool
+) -> tuple[tuple[str, ...], str | None]:
+    """Return (evidence, skip reason) for one lock entry whose release authenticated."""
+    assert truth.signer is not None
+    evidence = [truth.signer.evidence()]
+    has_zh = any(h.startswith("zh:") for h in hashes)
+    has_h1 = any(h.startswith("h1:") for h in hashes)
+    if has_zh:
+        evidence.append("zh")
+    skip: str | None = None
+    if has_h1:
+        if deep and truth.deep_unavailable is None:
+            evidence.append("h1")
+        elif deep:
+            skip = f"h1: hashes not checked: {truth.deep_unavailable}"
+        elif not has_zh:
+            skip = "the entry has only h1: hashes, which can be checked only by downloading the "
+            skip += "packages: run with --deep"
+    return tuple(evidence), skip
+
+
+def judge(
+    states: Sequence[StateDir],
+    truths: dict[TruthKey, ProviderTruth],
+    *,
+    config: Config,
+    platforms: tuple[Platform, ...],
+    deep: bool,
+) -> Report:
+    """Run the lock rules over read state directories and known truths (pure)."""
+    findings: list[Finding] = []
+    skipped: list[Skip] = []
+    checked: list[Checked] = []
+    for state in states:
+        findings.extend(invalid_manifest.from_error(e) for e in state.errors)
+        required = (
+            {r.address: r for r in state.requirements.providers} if state.requirements else {}
+        )
+        ctx = LockContext(
+            state=state,
+            truths=truths,
+            config=config,
+            platforms=platforms,
+            deep=deep,
+            required=required,
+        )
+        for check in LOCK_CHECKS:
+            findings.extend(check(ctx))
+        if state.lock is None:
+            continue
+        for entry in state.lock.providers:
+            truth = truths.get((entry.address, entry.version))
+            subject = f"{entry.address} {entry.version}"
+            if truth is None:
+                continue
+            if truth.unavailable is not None:
+                skipped.append(
+                    Skip(subject=subject, reason=truth.unavailable, path=state.lock_display)
+                )
+                continue
+            if not truth.authenticated:
+                continue
+            evidence, skip = _evidence(state, truth, entry.hashes, deep)
+            checked.append(Checked(subject=subject, evidence=evidence, path=state.lock_display))
+            if skip is not None:
+                skipped.append(Skip(subject=subject, reason=skip, path=state.lock_display))
+    return Report(
+        command="verify",
+        findings=tuple(apply_policy(findings, config)),
+        skipped=tuple(skipped),
+        checked=tuple(checked),
+    )
+
+
+def run_verify(
+    options: VerifyOptions,
+    *,
+    config: Config,
+    upstream: Upstream,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Verify every state directory under ``options.paths``; the whole ``verify`` command."""
+    _root, states = read_states(options.paths)
+    keys = locked_keys(states)
+    if progress is not None:
+        progress(f"{len(states)} state directories, {len(keys)} provider versions")
+    truths = upstream.truths(keys, options.platforms)
+    if options.deep:
+        truths = upstream.deepen(truths, first=options.platforms, progress=progress)
+    report = judge(states, truths, config=config, platforms=options.platforms, deep=options.deep)
+    if not states:
+        report = replace(report, notes=("no state directories found",))
+    return report

@@ -1,0 +1,151 @@
+"""Find the Terraform state directories under the given paths and read them.
+
+A state directory (issue #2 §3) is a directory with a ``.terraform.lock.hcl``, a
+``tfaction.yaml``, or root-module ``.tf`` files. A directory that another directory calls as a
+local module is a module, not a state directory, unless it has a lock file or a
+``tfaction.yaml`` of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from depguard.errors import InputError
+from depguard.formats.tf_config import Requirements, local_module_dirs, provider_requirements
+from depguard.formats.tf_lock import parse_lock
+from depguard.model import LockFile
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".terraform.lock.hcl"
+TFACTION_FILE = "tfaction.yaml"
+_SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateDir:
+    """One state directory, read: its lock file and the requirements of its configuration."""
+
+    path: Path
+    display: str  # relative to the repository root, "/"-separated; "." for the root
+    lock: LockFile | None
+    lock_text: str | None
+    requirements: Requirements | None
+    errors: tuple[InputError, ...] = ()
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_FILE
+
+    @property
+    def lock_display(self) -> str:
+        return join_display(self.display, LOCK_FILE)
+
+
+def join_display(base: str, name: str) -> str:
+    """Join a display directory and a file name ("." means the repository root)."""
+    return name if base in ("", ".") else f"{base}/{name}"
+
+
+def repository_root(start: Path) -> Path:
+    """Return the nearest ancestor of ``start`` holding ``.git``, else ``start`` itself."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return here
+
+
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with ``/`` separators, or absolute when outside it."""
+    resolved = path.resolve()
+    try:
+        rel = resolved.relative_to(root)
+    except ValueError:
+        return resolved.as_posix()
+    text = rel.as_posix()
+    return text or "."
+
+
+def _candidates(top: Path) -> Iterable[tuple[Path, bool]]:
+    """Yield (directory, is_definite_state_dir) for directories worth reading under ``top``."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        names = set(filenames)
+        definite = LOCK_FILE in names or TFACTION_FILE in names
+        has_tf = any(n.endswith((".tf", ".tf.json")) for n in filenames)
+        if definite or has_tf:
+            yield Path(dirpath), definite
+
+
+def discover(paths: Sequence[Path]) -> list[Path]:
+    """Return the state directories under ``paths`` (sorted, de-duplicated).
+
+    A path may be a directory or a lock file. Raises :class:`InputError` for a path that is
+    neither.
+    """
+    definite: set[Path] = set()
+    tf_only: set[Path] = set()
+    for p in paths:
+        if p.is_file():
+            if p.name != LOCK_FILE and not p.name.endswith((".tf", ".tf.json")):
+                raise InputError(str(p), "not a directory or a .terraform.lock.hcl file")
+            definite.add(p.parent.resolve())
+            continue
+        for directory, is_definite in _candidates(p):
+            (definite if is_definite else tf_only).add(directory.resolve())
+    # Directories called as local modules by another directory are modules, not roots.
+    called: set[Path] = set()
+    for directory in definite | tf_only:
+        try:
+            called.update(d.resolve() for d in local_module_dirs(directory))
+        except InputError:
+            continue  # reported when the directory itself is read
+    roots = definite | (tf_only - called)
+    return sorted(roots)
+
+
+def read_state_dir(path: Path, root: Path) -> StateDir:
+    """Read the lock file and configuration of one state directory; never raises for bad input.
+
+    Parse errors are collected in ``errors`` (each names file and line) so the run continues.
+    """
+    display = display_path(path, root)
+    errors: list[InputError] = []
+    lock: LockFile | None = None
+    lock_text: str | None = None
+    lock_path = path / LOCK_FILE
+    lock_display = join_display(display, LOCK_FILE)
+    try:
+        raw = lock_path.read_bytes()
+    except FileNotFoundError:
+        raw = None
+    except OSError as e:
+        errors.append(InputError(lock_display, f"cannot read: {e.strerror}"))
+        raw = None
+    if raw is not None:
+        try:
+            lock_text = raw.decode("utf-8")
+            lock = parse_lock(lock_text, lock_display)
+        except UnicodeDecodeError as e:
+            errors.append(InputError(lock_display, f"not valid UTF-8 at byte {e.start}"))
+        except InputError as e:
+            errors.append(e)
+    requirements: Requirements | None = None
+    try:
+        requirements = provider_requirements(path, display)
+    except InputError as e:
+        errors.append(e)
+    return StateDir(
+        path=path,
+        display=display,
+        lock=lock,
+        lock_text=lock_text,
+        requirements=requirements,
+        errors=tuple(errors),
+    )
