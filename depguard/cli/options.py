@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from depguard.errors import (
     EXIT_FINDINGS,
@@ -122,6 +123,10 @@ class GlobalOptions:
             cache_dir=config.cache_dir,
             snapshot_dirs=tuple(config.snapshot_dirs),
             github_token=token,
+            github_api_host=urlsplit(config.github.api_url).netloc or "api.github.com",
+            request_timeout=config.limits.timeout.total_seconds(),
+            download_timeout=config.limits.download_timeout.total_seconds(),
+            max_download_bytes=config.limits.max_download_bytes,
         )
 
     def emit(self, report: Report) -> int:

@@ -237,7 +237,8 @@ class Locker:
 
         where = f"{meta.address} {meta.version} {meta.platform}"
         if meta.kind is PackageKind.FS_DIR:
-            return _Fetched(where=where, h1=dir_h1(Path(meta.location)), evidence=("fs-mirror",))
+            h1 = dir_h1(Path(meta.location))
+            return _Fetched(where=where, h1=h1, evidence=("fs-mirror",))
         if meta.kind is PackageKind.FS_ARCHIVE:
             return _Fetched(where=where, path=Path(meta.location), evidence=("fs-mirror",))
         download = self._upstream.fetcher.download(meta.location)
@@ -270,13 +271,14 @@ class Locker:
         if unknown:
             from depguard.verify.hashes import hash_archives
 
+            limits = self._upstream.zip_limits()
             try:
-                for p, h in hash_archives(unknown).items():
+                for p, h in hash_archives(unknown, limits=limits).items():
                     out[p] = (h.h1_lock, h.h1_zip)
             except DepguardError:
                 for p in unknown:
                     try:
-                        h = hash_archives([p])[p]
+                        h = hash_archives([p], limits=limits)[p]
                         out[p] = (h.h1_lock, h.h1_zip)
                     except DepguardError as e:
                         out[p] = e.message

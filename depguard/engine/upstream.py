@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from depguard.net.cache import Cache
     from depguard.net.fetcher import Fetcher
     from depguard.sources.tf_registry import RegistrySource
-    from depguard.verify.hashes import ZipHashes
+    from depguard.verify.hashes import ZipHashes, ZipLimits
     from depguard.verify.provider_auth import SignedShasums, SignerInfo
 
 log = logging.getLogger(__name__)
@@ -323,6 +323,12 @@ class Upstream:
             )
         return updated
 
+    def zip_limits(self) -> ZipLimits:
+        """Archive limits from the policy (``limits.max_zip_uncompressed_bytes``)."""
+        from depguard.verify.hashes import ZipLimits
+
+        return ZipLimits(max_total_uncompressed=self._config.limits.max_zip_uncompressed_bytes)
+
     def hash_paths(self, paths: Mapping[Path, str]) -> dict[Path, tuple[str, str] | str]:
         """Return ``(h1_lock, h1_zip)`` per archive, or an error string; cached by SHA-256.
 
@@ -349,15 +355,18 @@ class Upstream:
     def _hash_each(self, todo: Mapping[Path, str]) -> dict[Path, tuple[str, str] | str]:
         from depguard.verify.hashes import hash_archives
 
+        limits = self.zip_limits()
         try:
-            hashed: Mapping[Path, ZipHashes] = hash_archives(list(todo), sha256s=dict(todo))
+            hashed: Mapping[Path, ZipHashes] = hash_archives(
+                list(todo), sha256s=dict(todo), limits=limits
+            )
             return {p: (h.h1_lock, h.h1_zip) for p, h in hashed.items()}
         except DepguardError:
             # One bad archive must not hide the others: hash them one at a time.
             out: dict[Path, tuple[str, str] | str] = {}
             for path, sha in todo.items():
                 try:
-                    h = hash_archives([path], sha256s={path: sha})[path]
+                    h = hash_archives([path], sha256s={path: sha}, limits=limits)[path]
                     out[path] = (h.h1_lock, h.h1_zip)
                 except DepguardError as e:
                     out[path] = e.message

@@ -24,12 +24,17 @@ def make_fetcher(
     github_api_host: str = "api.github.com",
     allowed_redirect_hosts: Iterable[str] = (),
     user_agent: str | None = None,
+    request_timeout: float | None = None,
+    download_timeout: float | None = None,
+    max_download_bytes: int | None = None,
 ) -> Fetcher:
     """Return the fetcher for this run: cache + snapshots when ``offline``, else HTTPS.
 
     ``cache_dir`` defaults to :func:`depguard.net.cache.default_cache_dir`. Extra
     ``allowed_redirect_hosts`` are added to GitHub's release-asset hosts. ``snapshot_dirs`` are
-    consulted only offline. Raises nothing itself; fetch errors surface on use.
+    consulted only offline. ``request_timeout``, ``download_timeout`` and
+    ``max_download_bytes`` are the policy's ``limits``. Raises nothing itself; fetch errors
+    surface on use.
     """
     from depguard.net.cache import Cache, default_cache_dir
 
@@ -47,6 +52,9 @@ def make_fetcher(
         github_api_host=github_api_host,
         allowed_redirect_hosts=GITHUB_RELEASE_ASSET_HOSTS | frozenset(allowed_redirect_hosts),
         user_agent=user_agent or DEFAULT_USER_AGENT,
+        request_timeout=request_timeout,
+        max_download_bytes=max_download_bytes,
+        download_deadline=1800.0 if download_timeout is None else download_timeout,
     )
 
 

@@ -189,8 +189,13 @@ class HttpFetcher:
         ca_files: Iterable[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        request_timeout: float | None = None,
+        max_download_bytes: int | None = None,
     ) -> None:
         self._cache = cache
+        # Policy caps (``limits`` in depguard.yaml) tighten what callers ask for, never loosen.
+        self._request_timeout = request_timeout
+        self._max_download_bytes = max_download_bytes
         self.__token = github_token or None
         self._github_api_host = github_api_host.lower()
         self._allowed_redirect_hosts = frozenset(h.lower() for h in allowed_redirect_hosts)
@@ -221,6 +226,9 @@ class HttpFetcher:
             f"github_token={token})"
         )
 
+    def _cap_timeout(self, timeout: float) -> float:
+        return timeout if self._request_timeout is None else min(timeout, self._request_timeout)
+
     def close(self) -> None:
         """Close the underlying connection pool."""
         self._session.close()
@@ -249,6 +257,7 @@ class HttpFetcher:
             cached = self._cache_lookup(url, max_bytes)
         if cached is not None and cached[0].etag:
             extra["If-None-Match"] = cached[0].etag
+        timeout = self._cap_timeout(timeout)
         deadline_s = max(self._get_deadline, timeout)
 
         def attempt(deadline: float) -> Response:
@@ -295,6 +304,9 @@ class HttpFetcher:
         Release archives are immutable, so a URL already in the cache (with an intact blob) is
         answered without a request. Raises like :meth:`get`.
         """
+        timeout = self._cap_timeout(timeout)
+        if self._max_download_bytes is not None:
+            max_bytes = min(max_bytes, self._max_download_bytes)
         hit = self._cache.get_entry(url)
         if hit is not None and hit.status == 200 and hit.size <= max_bytes:
             path = self._cache.verified_blob(hit.sha256)

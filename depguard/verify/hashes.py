@@ -41,13 +41,13 @@ import stat
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from depguard.errors import InputError, IntegrityError
+from depguard.errors import DepguardError, InputError, IntegrityError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -58,6 +58,7 @@ __all__ = [
     "h1_from_summary",
     "h1_summary",
     "hash_archives",
+    "hash_archives_settled",
     "sha256_file",
     "zip_hashes",
 ]
@@ -88,12 +89,19 @@ class ZipLimits:
     """
 
     max_entries: int = 10_000
+    max_central_directory: int = 8 * 1024 * 1024  # bytes; parsed before any entry count
     max_total_uncompressed: int = 4 * 1024**3
     max_entry_ratio: int = 100  # uncompressed / compressed, for entries above ratio_floor
     ratio_floor: int = 1024 * 1024  # small files (text) may compress better than that
 
     def __post_init__(self) -> None:
-        if min(self.max_entries, self.max_total_uncompressed, self.max_entry_ratio) <= 0:
+        numbers = (
+            self.max_entries,
+            self.max_central_directory,
+            self.max_total_uncompressed,
+            self.max_entry_ratio,
+        )
+        if min(numbers) <= 0:
             raise ValueError("zip limits must be positive")
 
 
@@ -213,6 +221,51 @@ def _extracted_path(raw: bytes, where: str) -> bytes:
     if b".." in re.split(rb"[/\\]", raw):
         raise IntegrityError(f"{where}: entry {_display(raw)!r} contains a '..' component")
     return b"/".join(part for part in raw.split(b"/") if part not in (b"", b"."))
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record, APPNOTE 4.3.16
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # APPNOTE 4.3.15
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")  # APPNOTE 4.3.14
+
+
+def _check_directory(path: Path, where: str, limits: ZipLimits) -> None:
+    """Bound the central directory *before* ``zipfile`` parses it into memory.
+
+    zipfile builds one ``ZipInfo`` per entry while walking the whole central directory,
+    so a crafted archive with millions of tiny entries would exhaust memory before the
+    entry-count limit could be applied. The end record states both numbers up front.
+    A missing or garbled end record is left to zipfile, which rejects it.
+    """
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            tail_len = min(size, _EOCD.size + 0xFFFF)  # the record plus a maximal comment
+            f.seek(size - tail_len)
+            tail = f.read(tail_len)
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or at + _EOCD.size > len(tail):
+                return
+            fields = _EOCD.unpack_from(tail, at)
+            entries, directory_size = fields[4], fields[5]
+            if (entries == 0xFFFF or directory_size == 0xFFFFFFFF) and at >= _ZIP64_LOCATOR.size:
+                magic, _, offset, _ = _ZIP64_LOCATOR.unpack_from(tail, at - _ZIP64_LOCATOR.size)
+                if magic == b"PK\x06\x07" and offset < size:
+                    f.seek(offset)
+                    record = f.read(_ZIP64_EOCD.size)
+                    if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+                        zip64 = _ZIP64_EOCD.unpack(record)
+                        entries, directory_size = zip64[7], zip64[8]
+    except OSError as e:
+        raise InputError(where, f"cannot read: {e.strerror or e}") from e
+    if entries > limits.max_entries:
+        raise IntegrityError(
+            f"{where}: zip archive has {entries} entries (limit {limits.max_entries})"
+        )
+    if directory_size > limits.max_central_directory:
+        raise IntegrityError(
+            f"{where}: zip central directory is {directory_size} bytes "
+            f"(limit {limits.max_central_directory})"
+        )
 
 
 def _corrupt(where: str, detail: str) -> IntegrityError:
@@ -353,7 +406,9 @@ def zip_hashes(
     if sha256 is not None and not _HEX64.fullmatch(sha256):
         raise ValueError(f"sha256 must be 64 lower-case hex digits, got {sha256!r}")
 
-    # 1. Central directory, then the limits — nothing is inflated before both pass.
+    # 1. Central directory (its size bounded first), then the limits — nothing is inflated
+    #    before both pass.
+    _check_directory(path, where, limits)
     infos = _open_zip(path, where)
     total = _check_limits(infos, where, limits)
 
@@ -473,7 +528,10 @@ def dir_h1(path: Path | str) -> str:
             name = prefix + os.fsencode(entry.name)
             if b"\n" in name:
                 raise IntegrityError(f"{where}: file name {_display(name)!r} contains a newline")
-            mode = entry.stat(follow_symlinks=False).st_mode
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as e:
+                raise InputError(entry.path, f"cannot read: {e.strerror or e}") from e
             if stat.S_ISDIR(mode):
                 pending.append((Path(entry.path), name + b"/"))
             elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
@@ -486,8 +544,87 @@ def dir_h1(path: Path | str) -> str:
 # --------------------------------------------------------------------------- parallel
 
 
-def _hash_one(path: Path, sha256: str | None, limits: ZipLimits) -> ZipHashes:
-    return zip_hashes(path, sha256=sha256, limits=limits)
+def _hash_one(path: Path, sha256: str | None, limits: ZipLimits) -> ZipHashes | DepguardError:
+    try:
+        return zip_hashes(path, sha256=sha256, limits=limits)
+    except DepguardError as e:  # returned, not raised: one bad archive must not hide others
+        return e
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """A picklable stand-in for an error raised in a worker process.
+
+    ``InputError`` takes ``(path, message)``, so the default exception pickling (which
+    replays ``args``) cannot rebuild it in the parent; this record can.
+    """
+
+    kind: type[DepguardError]
+    path: str
+    message: str
+    hint: str | None
+
+    @classmethod
+    def of(cls, error: DepguardError) -> _Failure:
+        if isinstance(error, InputError):
+            return cls(InputError, error.path, error.reason, error.hint)
+        return cls(type(error), "", error.message, error.hint)
+
+    def error(self) -> DepguardError:
+        if issubclass(self.kind, InputError):
+            return InputError(self.path, self.message, hint=self.hint)
+        return self.kind(self.message, hint=self.hint)
+
+
+def _hash_in_process(path: Path, sha256: str | None, limits: ZipLimits) -> ZipHashes | _Failure:
+    result = _hash_one(path, sha256, limits)
+    return _Failure.of(result) if isinstance(result, DepguardError) else result
+
+
+def _settle(result: ZipHashes | _Failure | DepguardError) -> ZipHashes | DepguardError:
+    return result.error() if isinstance(result, _Failure) else result
+
+
+def hash_archives_settled(
+    paths: Iterable[Path | str],
+    *,
+    workers: int | None = None,
+    sha256s: Mapping[Path, str] | None = None,
+    limits: ZipLimits = DEFAULT_LIMITS,
+    executor: Literal["thread", "process"] = "thread",
+) -> dict[Path, ZipHashes | DepguardError]:
+    """Hash many archives in parallel; each result is its hashes or its error.
+
+    ``workers`` defaults to ``os.cpu_count()``. Threads are the default: zlib's inflate,
+    hashlib's SHA-256 and ``zlib.crc32`` all release the GIL on large buffers, so threads
+    scale like processes here without process start-up or pickling cost (measured by
+    ``python -m tests.benchmarks.bench_hashes``; numbers in its docstring).
+    ``executor="process"`` uses a process pool (``forkserver`` where available, never a
+    bare ``fork`` of a possibly multi-threaded parent).
+
+    Returns:
+        ``{path: ZipHashes or the InputError/IntegrityError of that archive}`` for every
+        distinct path, in input order.
+    """
+    unique = list(dict.fromkeys(Path(p) for p in paths))
+    known = sha256s or {}
+    n = max(1, min(workers or os.cpu_count() or 1, len(unique)))
+    if n == 1:
+        return {p: _hash_one(p, known.get(p), limits) for p in unique}
+    pool: Executor
+    task: Callable[[Path, str | None, ZipLimits], ZipHashes | _Failure | DepguardError]
+    if executor == "process":
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        pool, task = ProcessPoolExecutor(max_workers=n, mp_context=ctx), _hash_in_process
+    else:
+        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="depguard-hash")
+        task = _hash_one
+    with pool:
+        futures = [pool.submit(task, p, known.get(p), limits) for p in unique]
+        return {p: _settle(fut.result()) for p, fut in zip(unique, futures, strict=True)}
 
 
 def hash_archives(
@@ -498,36 +635,21 @@ def hash_archives(
     limits: ZipLimits = DEFAULT_LIMITS,
     executor: Literal["thread", "process"] = "thread",
 ) -> dict[Path, ZipHashes]:
-    """Hash many archives in parallel, one archive per task.
-
-    ``workers`` defaults to ``os.cpu_count()``. Threads are the default: zlib's inflate,
-    hashlib's SHA-256 and ``zlib.crc32`` all release the GIL on large buffers, so threads
-    scale like processes here without process start-up or pickling cost (measured by
-    ``python -m tests.benchmarks.bench_hashes``; numbers in its docstring).
-    ``executor="process"`` uses a process pool (``forkserver`` where available, never a
-    bare ``fork`` of a possibly multi-threaded parent).
+    """Hash many archives in parallel (see :func:`hash_archives_settled`).
 
     Returns:
         ``{path: ZipHashes}`` for every distinct path, in input order.
 
     Raises:
         InputError, IntegrityError: as :func:`zip_hashes`, for the first failing archive
-            in input order (all tasks are allowed to finish first).
+            in input order (every archive is hashed first).
     """
-    unique = list(dict.fromkeys(Path(p) for p in paths))
-    known = sha256s or {}
-    n = max(1, min(workers or os.cpu_count() or 1, len(unique)))
-    if n == 1:
-        return {p: _hash_one(p, known.get(p), limits) for p in unique}
-    pool: Executor
-    if executor == "process":
-        import multiprocessing
-
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
-    else:
-        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="depguard-hash")
-    with pool:
-        futures = [pool.submit(_hash_one, p, known.get(p), limits) for p in unique]
-        return {p: fut.result() for p, fut in zip(unique, futures, strict=True)}
+    settled = hash_archives_settled(
+        paths, workers=workers, sha256s=sha256s, limits=limits, executor=executor
+    )
+    hashed: dict[Path, ZipHashes] = {}
+    for path, result in settled.items():
+        if isinstance(result, DepguardError):
+            raise result
+        hashed[path] = result
+    return hashed

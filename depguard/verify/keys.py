@@ -43,7 +43,9 @@ def shipped_key_names() -> tuple[str, ...]:
 
 @functools.cache
 def _read(name: str) -> bytes:
-    resource = resources.files(_PACKAGE).joinpath(*_KEY_DIR, name)
+    resource = resources.files(_PACKAGE)
+    for part in (*_KEY_DIR, name):  # one part per call: not every Traversable takes several
+        resource = resource.joinpath(part)
     try:
         return resource.read_bytes()
     except OSError as e:  # a broken installation, not a user error

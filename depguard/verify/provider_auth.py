@@ -188,6 +188,7 @@ def authenticate_shasums(
     trusted_fingerprints: Collection[str] = (),
     provider: str = "this provider",
     url: str = "SHA256SUMS",
+    signature_url: str | None = None,
     hashicorp_key: bytes | str | None = None,
     partners_key: bytes | str | None = None,
 ) -> SignerInfo:
@@ -196,7 +197,8 @@ def authenticate_shasums(
     ``signing_keys`` are the registry's ``signing_keys.gpg_public_keys``.
     ``trusted_fingerprints`` are the primary fingerprints the policy pins for this
     provider (already filtered by the caller); they admit community keys only.
-    ``provider`` and ``url`` are used in messages. ``hashicorp_key`` / ``partners_key``
+    ``provider``, ``url`` (of ``SHA256SUMS``) and ``signature_url`` (default ``url +
+    ".sig"``) are used in messages. ``hashicorp_key`` / ``partners_key``
     default to the shipped certificates.
 
     Returns:
@@ -210,6 +212,7 @@ def authenticate_shasums(
         ValueError: a ``trusted_fingerprints`` entry is not a fingerprint.
     """
     pins = {normalize_fingerprint(fp) for fp in trusted_fingerprints}
+    sig_url = signature_url or f"{url}.sig"
 
     # (a) findSigningKey: the first registry key that issued the signature. An unknown
     #     issuer moves on to the next key; any other failure is terminal.
@@ -217,16 +220,14 @@ def authenticate_shasums(
     key: SigningKey | None = None
     for candidate in signing_keys:
         try:
-            signer = verify_detached(
-                document, signature, [candidate.ascii_armor], what=f"{url}.sig"
-            )
+            signer = verify_detached(document, signature, [candidate.ascii_armor], what=sig_url)
         except UnknownIssuerError:
             continue
         key = candidate
         break
     if signer is None or key is None:
         raise SignatureError(
-            f"{url}.sig: authentication signature from unknown issuer "
+            f"{sig_url}: authentication signature from unknown issuer "
             "(no key in the registry's signing_keys made it)"
         )
 
@@ -242,7 +243,7 @@ def authenticate_shasums(
 
     # (b) Official: the signature also verifies with HashiCorp's own certificate.
     try:
-        verify_detached(document, signature, [hashicorp_key or hashicorp_cert()], what=f"{url}.sig")
+        verify_detached(document, signature, [hashicorp_key or hashicorp_cert()], what=sig_url)
     except SignatureError:
         pass
     else:
@@ -252,13 +253,10 @@ def authenticate_shasums(
     #     by HashiCorp's partners key over the armored key's decoded body.
     if key.trust_signature:
         try:
-            _, key_body = dearmor(key.ascii_armor, what=f"{url}: signing key")
-            _, trust = dearmor(key.trust_signature, what=f"{url}: trust signature")
+            _, key_body = dearmor(key.ascii_armor, what="signing key")
+            _, trust = dearmor(key.trust_signature, what="trust signature")
             verify_detached(
-                key_body,
-                trust,
-                [partners_key or hashicorp_partners_cert()],
-                what=f"{url}: trust signature",
+                key_body, trust, [partners_key or hashicorp_partners_cert()], what="trust signature"
             )
         except SignatureError as e:
             raise SignatureError(
@@ -276,7 +274,7 @@ def authenticate_shasums(
     if signer.primary_fingerprint == HASHICORP_FINGERPRINT:
         hint = "the shipped HashiCorp certificate does not verify it; update depguard"
     raise SignatureError(
-        f"{url}.sig: signed by community key {signer.primary_fingerprint} "
+        f"{sig_url}: signed by community key {signer.primary_fingerprint} "
         f"(key ID {signer.key_id}), which the policy does not trust for {provider}",
         hint=hint,
     )
