@@ -49,6 +49,14 @@ class InputError(DepguardError):
         self.line = line
         self.reason = message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the exception picklable across process pools (args hold only the message).
+        return (_rebuild_input_error, (self.path, self.reason, self.line, self.hint))
+
+
+def _rebuild_input_error(path: str, message: str, line: int | None, hint: str | None) -> InputError:
+    return InputError(path, message, line=line, hint=hint)
+
 
 class ConfigError(DepguardError):
     """The depguard configuration or a command-line option is invalid (exit 2)."""

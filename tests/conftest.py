@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = ["tests.support.fixtures", "tests.support.gpg_fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "ghp_DEPGUARDTESTTOKEN0123456789abcdefXYZ"

@@ -265,23 +265,12 @@ class Locker:
         )
 
     def _hash(self, paths: dict[Path, str | None]) -> dict[Path, tuple[str, str] | str]:
+        """h1 of each archive: memoised by SHA-256 when known (downloads), else hashed."""
         known = {p: s for p, s in paths.items() if s is not None}
-        unknown = [p for p, s in paths.items() if s is None]
         out = self._upstream.hash_paths(known) if known else {}
+        unknown = [p for p, s in paths.items() if s is None]
         if unknown:
-            from depguard.verify.hashes import hash_archives
-
-            limits = self._upstream.zip_limits()
-            try:
-                for p, h in hash_archives(unknown, limits=limits).items():
-                    out[p] = (h.h1_lock, h.h1_zip)
-            except DepguardError:
-                for p in unknown:
-                    try:
-                        h = hash_archives([p], limits=limits)[p]
-                        out[p] = (h.h1_lock, h.h1_zip)
-                    except DepguardError as e:
-                        out[p] = e.message
+            out.update(self._upstream.hash_unverified(unknown))
         return out
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from depguard.net.cache import Cache
     from depguard.net.fetcher import Fetcher
     from depguard.sources.tf_registry import RegistrySource
-    from depguard.verify.hashes import ZipHashes, ZipLimits
+    from depguard.verify.hashes import ZipLimits
     from depguard.verify.provider_auth import SignedShasums, SignerInfo
 
 log = logging.getLogger(__name__)
@@ -343,7 +343,7 @@ class Upstream:
             else:
                 todo[path] = sha
         if todo:
-            results = self._hash_each(todo)
+            results = self._hash_each(dict(todo))
             for path, result in results.items():
                 out[path] = result
                 if not isinstance(result, str) and self._cache is not None:
@@ -352,22 +352,17 @@ class Upstream:
                     )
         return out
 
-    def _hash_each(self, todo: Mapping[Path, str]) -> dict[Path, tuple[str, str] | str]:
-        from depguard.verify.hashes import hash_archives
+    def hash_unverified(self, paths: Sequence[Path]) -> dict[Path, tuple[str, str] | str]:
+        """Hash local archives whose SHA-256 is not known yet (filesystem mirrors)."""
+        return self._hash_each(dict.fromkeys(paths))
 
-        limits = self.zip_limits()
-        try:
-            hashed: Mapping[Path, ZipHashes] = hash_archives(
-                list(todo), sha256s=dict(todo), limits=limits
-            )
-            return {p: (h.h1_lock, h.h1_zip) for p, h in hashed.items()}
-        except DepguardError:
-            # One bad archive must not hide the others: hash them one at a time.
-            out: dict[Path, tuple[str, str] | str] = {}
-            for path, sha in todo.items():
-                try:
-                    h = hash_archives([path], sha256s={path: sha}, limits=limits)[path]
-                    out[path] = (h.h1_lock, h.h1_zip)
-                except DepguardError as e:
-                    out[path] = e.message
-            return out
+    def _hash_each(self, todo: Mapping[Path, str | None]) -> dict[Path, tuple[str, str] | str]:
+        """Hash archives in parallel; each result is ``(h1_lock, h1_zip)`` or an error text."""
+        from depguard.verify.hashes import hash_archives_settled
+
+        known = {p: s for p, s in todo.items() if s is not None}
+        settled = hash_archives_settled(list(todo), sha256s=known, limits=self.zip_limits())
+        return {
+            p: r.message if isinstance(r, DepguardError) else (r.h1_lock, r.h1_zip)
+            for p, r in settled.items()
+        }

@@ -388,8 +388,10 @@ def zip_hashes(
     Duplicate names: ``HashZip`` lists every occurrence, each hashed with the content of
     the *last* entry of that name (Go keeps entries in a map); extraction writes entries
     in order, so the extracted file — and ``h1_lock`` — also has the last entry's
-    content (go-getter truncates and rewrites). Both variants are computed that way, and
-    the names are reported in ``duplicate_names`` (research §3.2, §3.3 step 3).
+    content (hashicorp/go-getter ``decompress_zip.go``, which Terraform's installer uses,
+    truncates and rewrites). Both variants are computed that way, and the names are
+    reported in ``duplicate_names`` (research §3.2, §3.3 step 3). Names that extraction
+    cleans to the same path (``./a`` and ``a``) are duplicates for ``h1_lock`` too.
 
     Returns:
         The archive's :class:`ZipHashes`.
@@ -475,6 +477,7 @@ def zip_hashes(
             raw.decode("utf-8")
         except UnicodeDecodeError:
             non_utf8.add(_display(raw))
+    log.debug("%s: %d entries, %d bytes uncompressed", where, len(infos), total)
     return ZipHashes(
         path=where,
         zh="zh:" + zh_hex,

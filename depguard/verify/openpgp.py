@@ -394,15 +394,15 @@ def verify_detached(
             # 5. Cryptographic check under Sequoia's standard policy, at signing time.
             try:
                 result = pysequoia.verify(bytes=data, store=lambda _ids, c=cert: [c], signature=sig)
-            except Exception:
-                reason = _failure_reason(sig, cert)
-                continue
-            valid = list(result.valid_sigs)
+                valid = list(result.valid_sigs)
+            except Exception:  # a bare RuntimeError whose text carries a Rust backtrace
+                valid = []
             if valid and sig.created is not None:
                 return ValidSignature(
                     primary_fingerprint=str(valid[0].certificate).upper(),
                     signing_fingerprint=str(valid[0].signing_key).upper(),
                     created=sig.created,
                 )
+            reason = _failure_reason(sig, cert)
         raise SignatureError(f"{what}: signature by key {issuer} does not verify: {reason}")
     raise UnknownIssuerError(f"{what}: signature from unknown issuer {', '.join(issuers)}")

@@ -24,6 +24,7 @@ from depguard.verify.hashes import (
     dir_h1,
     h1_from_summary,
     hash_archives,
+    hash_archives_settled,
     zip_hashes,
 )
 
@@ -316,6 +317,29 @@ def test_total_and_count_limits(tmp_path: Path) -> None:
     assert zip_hashes(path, limits=ZipLimits(max_entries=5)).entries == 5
 
 
+def test_central_directory_is_bounded_before_parsing(tmp_path: Path) -> None:
+    path = std_zip(tmp_path / "many.zip", {f"entry-{i:04}": b"" for i in range(200)})
+    with pytest.raises(IntegrityError, match=r"central directory is [0-9]+ bytes"):
+        zip_hashes(path, limits=ZipLimits(max_central_directory=4096))
+
+
+def test_zip64_end_record_entry_count(tmp_path: Path) -> None:
+    # A zip64 end record claiming a million entries is refused from the end records
+    # alone, before zipfile would build a million ZipInfo objects.
+    plain = build_zip(tmp_path / "p.zip", [Entry(b"a", b"x")]).read_bytes()
+    body, eocd = plain[:-22], plain[-22:]
+    cd_size, cd_offset = struct.unpack("<2L", eocd[12:20])
+    zip64 = struct.pack(
+        "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, 10**6, 10**6, cd_size, cd_offset
+    )
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, cd_size, cd_offset, 0)
+    path = tmp_path / "z64.zip"
+    path.write_bytes(body + zip64 + locator + end)
+    with pytest.raises(IntegrityError, match="1000000 entries"):
+        zip_hashes(path)
+
+
 def test_entry_larger_than_declared_stops_early(tmp_path: Path) -> None:
     data = bytes(64 << 20)
     c = zlib.compressobj(1, zlib.DEFLATED, -15)
@@ -470,14 +494,30 @@ def test_hash_archives_matches_serial(corpus: Path, executor: str) -> None:
         assert result[path] == zip_hashes(path)
 
 
-def test_hash_archives_reports_first_failure_in_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_hash_archives_reports_first_failure_in_order(tmp_path: Path, executor: str) -> None:
     good = std_zip(tmp_path / "good.zip", {"a": b"x"})
     bad = tmp_path / "bad.zip"
     bad.write_text("not a zip")
     with pytest.raises(IntegrityError, match=r"bad\.zip"):
-        hash_archives([good, bad, tmp_path / "missing.zip"], workers=2)
+        hash_archives([good, bad, tmp_path / "missing.zip"], workers=2, executor=executor)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"missing\.zip"):
-        hash_archives([tmp_path / "missing.zip", bad], workers=2)
+        hash_archives([tmp_path / "missing.zip", bad], workers=2, executor=executor)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_hash_archives_settled_keeps_each_error(tmp_path: Path, executor: str) -> None:
+    good = std_zip(tmp_path / "good.zip", {"a": b"x"})
+    bad = tmp_path / "bad.zip"
+    bad.write_text("not a zip")
+    missing = tmp_path / "missing.zip"
+    result = hash_archives_settled([bad, good, missing], workers=2, executor=executor)  # type: ignore[arg-type]
+    assert list(result) == [bad, good, missing]
+    assert isinstance(result[bad], IntegrityError)
+    assert "bad.zip: corrupt zip archive" in str(result[bad])
+    assert isinstance(result[missing], InputError)
+    assert str(result[missing]).startswith(f"{missing}: cannot read")
+    assert result[good] == zip_hashes(good)
 
 
 def test_hash_archives_uses_known_sha256(tmp_path: Path) -> None:
