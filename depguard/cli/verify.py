@@ -56,4 +56,5 @@ def verify(
     report = run_verify(
         options, config=runtime.config, upstream=runtime.upstream(), progress=runtime.progress
     )
+    runtime.progress.done()
     raise typer.Exit(opts.emit(report))

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depguard.engine.upstream import Upstream
-from depguard.engine.verify import apply_policy, read_states
-from depguard.engine.workspace import StateDir
+from depguard.engine.verify import apply_policy
+from depguard.engine.workspace import StateDir, read_states
 from depguard.errors import DepguardError, IntegrityError, NetworkError, SignatureError
 from depguard.formats.tf_lock import detect_header, render_lock
 from depguard.model import Checked, Finding, Platform, ProviderAddress, ProviderLock, Report, Skip
@@ -374,7 +374,8 @@ def run_lock(
                         path=state.lock_display,
                     )
                 )
-        if failed or sel.findings or (sel.skips and not sel.versions):
+        if failed or sel.findings or sel.skips:
+            # Fail closed per directory: never write a lock with some providers missing.
             continue
         if not sel.versions and state.lock is None:
             continue  # nothing to lock, nothing to write

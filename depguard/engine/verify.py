@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depguard.engine.context import LockContext, ProviderTruth, TruthKey
-from depguard.engine.workspace import StateDir, discover, read_state_dir, repository_root
+from depguard.engine.workspace import StateDir, read_states
 from depguard.model import Checked, Finding, Platform, Report, Skip
 from depguard.rules import LOCK_CHECKS, invalid_manifest
 
@@ -27,12 +27,6 @@ class VerifyOptions:
     paths: tuple[Path, ...]
     platforms: tuple[Platform, ...]
     deep: bool = False
-
-
-def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
-    """Discover and read the state directories under ``paths``; return (repo root, states)."""
-    root = repository_root(paths[0])
-    return root, [read_state_dir(d, root) for d in discover(paths)]
 
 
 def locked_keys(states: Iterable[StateDir]) -> set[TruthKey]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depguard.errors import InputError
-from depguard.formats.tf_config import Requirements, local_module_dirs, provider_requirements
+from depguard.formats.tf_config import Requirements, provider_requirements
 from depguard.formats.tf_lock import parse_lock
 from depguard.model import LockFile
 
@@ -83,11 +83,12 @@ def _candidates(top: Path) -> Iterable[tuple[Path, bool]]:
             yield Path(dirpath), definite
 
 
-def discover(paths: Sequence[Path]) -> list[Path]:
-    """Return the state directories under ``paths`` (sorted, de-duplicated).
+def discover(paths: Sequence[Path]) -> tuple[set[Path], set[Path]]:
+    """Return candidate directories under ``paths``: (definite state dirs, ``.tf``-only dirs).
 
     A path may be a directory or a lock file. Raises :class:`InputError` for a path that is
-    neither.
+    neither. Whether a ``.tf``-only directory is a state directory is decided by
+    :func:`read_states` once every candidate's configuration has been read.
     """
     definite: set[Path] = set()
     tf_only: set[Path] = set()
@@ -99,15 +100,23 @@ def discover(paths: Sequence[Path]) -> list[Path]:
             continue
         for directory, is_definite in _candidates(p):
             (definite if is_definite else tf_only).add(directory.resolve())
-    # Directories called as local modules by another directory are modules, not roots.
+    return definite, tf_only - definite
+
+
+def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
+    """Discover and read the state directories under ``paths``; return (repo root, states).
+
+    Each configuration is read once. A ``.tf``-only directory that another candidate calls
+    as a local module is a module, not a state directory, and is dropped.
+    """
+    root = repository_root(paths[0])
+    definite, tf_only = discover(paths)
+    states = {d: read_state_dir(d, root) for d in sorted(definite | tf_only)}
     called: set[Path] = set()
-    for directory in definite | tf_only:
-        try:
-            called.update(d.resolve() for d in local_module_dirs(directory))
-        except InputError:
-            continue  # reported when the directory itself is read
-    roots = definite | (tf_only - called)
-    return sorted(roots)
+    for state in states.values():
+        if state.requirements is not None:
+            called.update((root / m).resolve() for m in state.requirements.modules[1:])
+    return root, [s for d, s in states.items() if d in definite or d not in called]
 
 
 def read_state_dir(path: Path, root: Path) -> StateDir:
