@@ -76,7 +76,7 @@ def test_a_lock_file_path_names_its_directory(tmp_path: Path) -> None:
 
 def test_other_files_are_rejected(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"README.md": "x"})
-    with pytest.raises(InputError, match="not a directory or a .terraform.lock.hcl file"):
+    with pytest.raises(InputError, match=r"not a directory or a \.terraform\.lock\.hcl file"):
         read_states([root / "README.md"])
 
 
