@@ -72,7 +72,7 @@ def lock(
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime
     from depguard.engine.lock import Locker, LockOptions, run_lock
-    from depguard.errors import EXIT_FINDINGS, ConfigError
+    from depguard.errors import EXIT_FINDINGS, ConfigError, InputError
     from depguard.formats.tf_address import parse_provider_source
     from depguard.util.atomic import write_atomic
 
@@ -103,7 +103,10 @@ def lock(
     runtime.progress.done()
     if not check:
         for path, text in writes.items():
-            write_atomic(path, text)
+            try:
+                write_atomic(path, text)
+            except OSError as e:
+                raise InputError(str(path), f"cannot write the lock file: {e.strerror}") from e
     code = opts.emit(result.report)
     if check and result.would_change and code == 0:
         code = EXIT_FINDINGS

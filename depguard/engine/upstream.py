@@ -212,12 +212,28 @@ class Upstream:
                 )
             release = self.signed_release(meta)
             shasums = release.shasums
+            # Terraform's matchingChecksumAuthentication: the signed list must name the file
+            # the registry serves, with the hash the registry claims for it.
             listed = shasums.sha256_for(meta.filename)
-            if meta.shasum is not None and listed is not None and listed != meta.shasum.lower():
+            if listed is None:
+                return replace(
+                    base,
+                    invalid=f"{shasums.url}: the signed checksum list has no SHA-256 hash for "
+                    f"{meta.filename}, the package the registry serves for {address} {version}",
+                )
+            if meta.shasum is not None and listed != meta.shasum.lower():
                 return replace(
                     base,
                     invalid=f"the registry says {meta.filename} has sha256 {meta.shasum} but "
                     f"the signed SHA256SUMS lists {listed}",
+                )
+            # Replay guard (depguard, stricter than Terraform): the signed list must be the
+            # release of this version, not another version's list served again.
+            if not any(platform_of_filename(n, version) for n, _ in shasums.entries):
+                return replace(
+                    base,
+                    invalid=f"{shasums.url}: the signed checksum list names no package of "
+                    f"version {version}; it belongs to another release",
                 )
         except (SignatureError, IntegrityError) as e:
             return replace(base, invalid=e.message)

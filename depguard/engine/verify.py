@@ -62,11 +62,12 @@ def _evidence(
     if has_zh:
         evidence.append("zh")
     skip: str | None = None
-    if has_h1:
-        if deep and truth.deep_unavailable is None:
+    if deep and truth.deep_unavailable is not None:
+        # --deep asked for every package: one that could not be fetched is a skipped check.
+        skip = f"packages not checked: {truth.deep_unavailable}"
+    elif has_h1:
+        if deep:
             evidence.append("h1")
-        elif deep:
-            skip = f"h1: hashes not checked: {truth.deep_unavailable}"
         elif not has_zh:
             skip = "the entry has only h1: hashes, which can be checked only by downloading the "
             skip += "packages: run with --deep"

@@ -18,6 +18,7 @@ from depguard.errors import InputError
 from depguard.formats.tf_config import Requirements, provider_requirements
 from depguard.formats.tf_lock import parse_lock
 from depguard.model import LockFile
+from depguard.util.text import decode_utf8
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +140,8 @@ def read_state_dir(path: Path, root: Path) -> StateDir:
         raw = None
     if raw is not None:
         try:
-            lock_text = raw.decode("utf-8")
+            lock_text = decode_utf8(raw, lock_display)
             lock = parse_lock(lock_text, lock_display)
-        except UnicodeDecodeError as e:
-            errors.append(InputError(lock_display, f"not valid UTF-8 at byte {e.start}"))
         except InputError as e:
             errors.append(e)
     requirements: Requirements | None = None

@@ -37,6 +37,7 @@ from depguard.errors import InputError
 from depguard.formats.tf_address import implied_provider, parse_provider_part, parse_provider_source
 from depguard.formats.tf_scan import RequiredProviderEntry, TfFile, scan_tf, scan_tf_json
 from depguard.model import Location, ProviderAddress
+from depguard.util.text import decode_utf8
 from depguard.versions import Constraints, constraints_string, merge_constraints, parse_constraints
 
 __all__ = [
@@ -375,9 +376,10 @@ def load_module(directory: Path, display_path: str) -> ModuleConfig:
     for p in paths:
         shown = _join(display_path, p.name)
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(shown, f"Failed to read file: {e}.") from None
+            raw = p.read_bytes()
+        except OSError as e:
+            raise InputError(shown, f"Failed to read file: {e.strerror}.") from None
+        text = decode_utf8(raw, shown)
         if p.name.endswith(".tf.json"):
             files.append(scan_tf_json(text, shown))
         else:
