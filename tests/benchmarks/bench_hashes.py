@@ -48,6 +48,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from depguard.verify.hashes import hash_archives
 
@@ -138,7 +139,7 @@ def best_of(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, flo
     return best
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -177,9 +178,57 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"{label:36} {results[label]:7.1f} MB/s  ({seconds:.3f} s)", flush=True)
 
         raw_best = max(v for k, v in results.items() if k.startswith("raw"))
+        shares = {}
         for kind in ("threads", "processes"):
             share = results[f"depguard hash_archives, {kind}"] / raw_best
+            shares[kind] = share
             print(f"depguard ({kind}) = {share:.0%} of the best raw rate (target ≥ 80 %)")
+    return _summary(results, shares, raw_best, args.repeat)
+
+
+TARGET_SHARE = 0.80
+
+
+def _summary(
+    results: dict[str, float], shares: dict[str, float], raw_best: float, repeat: int
+) -> dict[str, Any]:
+    """The result record ``python -m tests.benchmarks`` prints in its table."""
+    from tests.benchmarks.common import row
+
+    default = "threads"  # what depguard uses (hash_archives' default executor)
+    return {
+        "name": "hashes",
+        "mb_per_s": results,
+        "shares": shares,
+        "rows": [
+            row(
+                f"hashing throughput vs best raw inflate+SHA-256 ({default}, the default)",
+                shares[default],
+                f"≥ {TARGET_SHARE:.0%}",
+                shares[default] >= TARGET_SHARE,
+                f"depguard {results[f'depguard hash_archives, {default}']:.0f} MB/s, "
+                f"raw {raw_best:.0f} MB/s (best of {repeat})",
+                unit="%",
+            ),
+            *(
+                row(
+                    f"hashing throughput vs raw ({kind}, info)",
+                    share,
+                    "info",
+                    None,
+                    f"depguard {results[f'depguard hash_archives, {kind}']:.0f} MB/s",
+                    unit="%",
+                )
+                for kind, share in shares.items()
+                if kind != default
+            ),
+        ],
+    }
+
+
+def bench(quick: bool = False) -> dict[str, Any]:
+    """Entry point of ``python -m tests.benchmarks`` (``--quick``: one timed round)."""
+    return main(["--repeat", "1"] if quick else [])
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def test_fs_mirror_keeps_existing_hashes_like_terraform(tmp_path: Path, corpus: 
     require_terraform()
     mirror = corpus / "terraform" / "vectors" / "fs-mirror-packed"
     lock = (
-        "# This file is maintained automatically by \"terraform init\".\n"
+        '# This file is maintained automatically by "terraform init".\n'
         "# Manual edits may be lost in future updates.\n\n"
         'provider "example.com/acme/demo" {\n'
         '  version     = "1.0.0"\n'
@@ -194,4 +194,3 @@ def test_lock_check_reports_without_writing(tmp_path: Path, corpus: Path) -> Non
     result = run_cli(*args, "--check")
     assert result.code == 0, result.out
     assert (work / ".terraform.lock.hcl").read_bytes() == first
-

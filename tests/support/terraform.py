@@ -36,9 +36,7 @@ def run_terraform(
     config = cwd.parent / f".{cwd.name}.terraformrc"
     config.write_text(cli_config)
     full_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TF_", "GITHUB_TOKEN", "GH_TOKEN"))
+        k: v for k, v in os.environ.items() if not k.startswith(("TF_", "GITHUB_TOKEN", "GH_TOKEN"))
     }
     full_env.update(
         {

@@ -334,9 +334,10 @@ def test_module_errors(tmp_path: Path, text: str, line: int, message: str) -> No
 def test_unreadable_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Unreadable module directory"):
         load_module(tmp_path / "missing", "missing")
-    (tmp_path / "bad.tf").write_bytes(b"\xff\xfe")
-    with pytest.raises(InputError, match="Failed to read file"):
+    (tmp_path / "bad.tf").write_bytes(b"# ok\n\xff\xfe")
+    with pytest.raises(InputError, match="not valid UTF-8") as err:
         load_module(tmp_path, ".")
+    assert err.value.line == 2
 
 
 def test_ignored_files_and_local_sources(tmp_path: Path) -> None:
