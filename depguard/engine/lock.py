@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depguard.engine.upstream import Upstream
+from depguard.engine.upstream import Upstream, platform_of_filename
 from depguard.engine.verify import apply_policy
 from depguard.engine.workspace import StateDir, read_states
 from depguard.errors import DepguardError, IntegrityError, NetworkError, SignatureError
@@ -253,6 +253,13 @@ class Locker:
         # Registry: Terraform's PackageAuthenticationAll, with depguard's trust policy.
         from depguard.verify.provider_auth import check_archive, zh_hashes
 
+        # The file must be this version's package for this platform (depguard, stricter than
+        # Terraform: stops a registry from serving another release's signed files).
+        if platform_of_filename(meta.filename, meta.version) != meta.platform:
+            raise IntegrityError(
+                f"{where}: the registry serves {meta.filename}, which is not the "
+                f"{meta.platform} package of version {meta.version}"
+            )
         release = self._upstream.signed_release(meta)
         check_archive(meta.filename, download.sha256, release.shasums, registry_shasum=meta.shasum)
         return _Fetched(

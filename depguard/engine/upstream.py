@@ -210,6 +210,12 @@ class Upstream:
                     base,
                     unavailable=f"the registry offers no package of {address} {version}",
                 )
+            if platform_of_filename(meta.filename, version) != meta.platform:
+                return replace(
+                    base,
+                    invalid=f"the registry serves {meta.filename} as the {meta.platform} "
+                    f"package of {address} {version}; it is not that package",
+                )
             release = self.signed_release(meta)
             shasums = release.shasums
             # Terraform's matchingChecksumAuthentication: the signed list must name the file
@@ -282,6 +288,8 @@ class Upstream:
                 ordered += sorted(p for p in truth.platform_zh if p not in ordered)
                 jobs.extend((key, p) for p in ordered)
 
+        urls: dict[Path, str] = {}
+
         def fetch(job: tuple[TruthKey, Platform]) -> tuple[str | None, str | None, Path | None]:
             """Return (problem, unavailable, archive path)."""
             (address, version), platform = job
@@ -303,6 +311,7 @@ class Upstream:
                     None,
                     None,
                 )
+            urls[download.path] = meta.location
             return None, None, download.path
 
         fetched = self.map_parallel(fetch, jobs)
@@ -327,7 +336,8 @@ class Upstream:
             elif path is not None:
                 result = hashed.get(path)
                 if isinstance(result, str):
-                    problems.setdefault(key, []).append(f"{platform}: {result}")
+                    where = urls.get(path, str(platform))
+                    problems.setdefault(key, []).append(f"{platform} package {where}: {result}")
                 elif result is not None:
                     h1.setdefault(key, {})[platform] = result
         for key in {k for k, _ in jobs}:
@@ -378,7 +388,13 @@ class Upstream:
 
         known = {p: s for p, s in todo.items() if s is not None}
         settled = hash_archives_settled(list(todo), sha256s=known, limits=self.zip_limits())
+        # Error texts must not depend on where the cache lives (fingerprints hash messages).
         return {
-            p: r.message if isinstance(r, DepguardError) else (r.h1_lock, r.h1_zip)
+            p: r.message.removeprefix(f"{p}: ")
+            if isinstance(r, DepguardError)
+            else (
+                r.h1_lock,
+                r.h1_zip,
+            )
             for p, r in settled.items()
         }
