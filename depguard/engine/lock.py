@@ -273,12 +273,24 @@ class Locker:
 
     def _hash(self, paths: dict[Path, str | None]) -> dict[Path, tuple[str, str] | str]:
         """h1 of each archive: memoised by SHA-256 when known (downloads), else hashed."""
-        known = {p: s for p, s in paths.items() if s is not None}
-        out = self._upstream.hash_paths(known) if known else {}
+        from depguard.verify.hashes import sha256_file
+
+        def digest(path: Path) -> str | DepguardError:
+            try:
+                return sha256_file(path)
+            except DepguardError as e:
+                return e
+
         unknown = [p for p, s in paths.items() if s is None]
-        if unknown:
-            out.update(self._upstream.hash_unverified(unknown))
-        return out
+        # Mirror archives: take their SHA-256 first so the h1 memo (keyed by it) applies.
+        known = {p: s for p, s in paths.items() if s is not None}
+        failed: dict[Path, tuple[str, str] | str] = {}
+        for path, result in zip(unknown, self._upstream.map_parallel(digest, unknown), strict=True):
+            if isinstance(result, DepguardError):
+                failed[path] = result.message
+            else:
+                known[path] = result
+        return {**(self._upstream.hash_paths(known) if known else {}), **failed}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -339,6 +351,7 @@ def run_lock(
     checked: list[Checked] = []
     notes: list[str] = []
     selections: list[_Selection] = []
+    outside: dict[ProviderAddress, list[str]] = {}  # lock only warns about the allowlist
     for state in states:
         if state.errors:
             findings.extend(invalid_manifest.from_error(e) for e in state.errors)
@@ -354,9 +367,10 @@ def run_lock(
         selections.append(sel)
         for address in sel.versions:
             if not config.provider_allowed(str(address)):
-                notes.append(
-                    f"warning: {address} ({state.display}) is not in trust.terraform.providers"
-                )
+                outside.setdefault(address, []).append(state.display)
+    for address, dirs in sorted(outside.items()):
+        where = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
+        notes.append(f"warning: {address} ({where}) is not in trust.terraform.providers")
     keys = sorted({(a, v) for sel in selections for a, v in sel.versions.items()})
     releases = locker.releases(keys, options.platforms)
 

@@ -378,10 +378,6 @@ class Upstream:
                     )
         return out
 
-    def hash_unverified(self, paths: Sequence[Path]) -> dict[Path, tuple[str, str] | str]:
-        """Hash local archives whose SHA-256 is not known yet (filesystem mirrors)."""
-        return self._hash_each(dict.fromkeys(paths))
-
     def _hash_each(self, todo: Mapping[Path, str | None]) -> dict[Path, tuple[str, str] | str]:
         """Hash archives in parallel; each result is ``(h1_lock, h1_zip)`` or an error text."""
         from depguard.verify.hashes import hash_archives_settled

@@ -291,7 +291,12 @@ def parse_cli_config(text: str, path: str, *, env: Mapping[str, str] | None = No
     return _decode(nodes, path, os.environ if env is None else env)
 
 
+_BLANK_OR_COMMENTS = re.compile(r"\A(?:\s+|#[^\n]*|//[^\n]*|/\*.*?\*/)*\Z", re.S)
+
+
 def _hcl_nodes(text: str, path: str) -> list[_Node]:
+    if _BLANK_OR_COMMENTS.match(text):
+        return []  # an empty config must not cost python-hcl2's import and parser build
     try:
         import hcl2  # heavy: imported only when a CLI config is read (CONVENTIONS §15)
         from hcl2.rules.base import AttributeRule, BlockRule

@@ -7,10 +7,20 @@ Importing this package is cheap: ``requests`` is imported only when an online fe
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from depguard.net.fetcher import Download, Fetcher, NotFound, OfflineMiss, Response
+from depguard.net.fetcher import (
+    DEFAULT_TIMEOUT,
+    MAX_ARCHIVE_BYTES,
+    MAX_JSON_BYTES,
+    Download,
+    Fetcher,
+    NotFound,
+    OfflineMiss,
+    Response,
+)
 
 __all__ = ["Download", "Fetcher", "NotFound", "OfflineMiss", "Response", "make_fetcher"]
 
@@ -44,18 +54,58 @@ def make_fetcher(
 
         return OfflineFetcher(cache, snapshot_dirs)
 
-    from depguard.net.http import DEFAULT_USER_AGENT, GITHUB_RELEASE_ASSET_HOSTS, HttpFetcher
+    def build() -> Fetcher:
+        from depguard.net.http import DEFAULT_USER_AGENT, GITHUB_RELEASE_ASSET_HOSTS, HttpFetcher
 
-    return HttpFetcher(
-        cache,
-        github_token=github_token,
-        github_api_host=github_api_host,
-        allowed_redirect_hosts=GITHUB_RELEASE_ASSET_HOSTS | frozenset(allowed_redirect_hosts),
-        user_agent=user_agent or DEFAULT_USER_AGENT,
-        request_timeout=request_timeout,
-        max_download_bytes=max_download_bytes,
-        download_deadline=1800.0 if download_timeout is None else download_timeout,
-    )
+        return HttpFetcher(
+            cache,
+            github_token=github_token,
+            github_api_host=github_api_host,
+            allowed_redirect_hosts=GITHUB_RELEASE_ASSET_HOSTS | frozenset(allowed_redirect_hosts),
+            user_agent=user_agent or DEFAULT_USER_AGENT,
+            request_timeout=request_timeout,
+            max_download_bytes=max_download_bytes,
+            download_deadline=1800.0 if download_timeout is None else download_timeout,
+        )
+
+    return _LazyFetcher(build)
+
+
+class _LazyFetcher:
+    """Builds the HTTPS fetcher on first use: a run that never goes online (a filesystem
+    mirror, a fully cached run) does not pay for importing ``requests`` and loading CAs."""
+
+    def __init__(self, build: Callable[[], Fetcher]) -> None:
+        self._build = build
+        self._fetcher: Fetcher | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"_LazyFetcher({self._fetcher!r})"
+
+    def _get(self) -> Fetcher:
+        with self._lock:
+            if self._fetcher is None:
+                self._fetcher = self._build()
+            return self._fetcher
+
+    def get(
+        self,
+        url: str,
+        *,
+        max_bytes: int = MAX_JSON_BYTES,
+        timeout: float = DEFAULT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        ok_statuses: tuple[int, ...] = (200,),
+    ) -> Response:
+        return self._get().get(
+            url, max_bytes=max_bytes, timeout=timeout, headers=headers, ok_statuses=ok_statuses
+        )
+
+    def download(
+        self, url: str, *, max_bytes: int = MAX_ARCHIVE_BYTES, timeout: float = DEFAULT_TIMEOUT
+    ) -> Download:
+        return self._get().download(url, max_bytes=max_bytes, timeout=timeout)
 
 
 def github_token_from_env() -> str | None:
