@@ -186,8 +186,19 @@ class ProviderLock:
     constraints: str | None
     hashes: tuple[str, ...]
     line: int | None = None
+    # Derived once: rules look at these for every entry of every lock file.
+    zh: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    h1: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zh", tuple(h for h in self.hashes if h.startswith("zh:")))
+        object.__setattr__(self, "h1", tuple(h for h in self.hashes if h.startswith("h1:")))
 
     def hashes_with_scheme(self, scheme: str) -> tuple[str, ...]:
+        if scheme == "zh":
+            return self.zh
+        if scheme == "h1":
+            return self.h1
         prefix = scheme + ":"
         return tuple(h for h in self.hashes if h.startswith(prefix))
 

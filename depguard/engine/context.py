@@ -38,6 +38,11 @@ class ProviderTruth:
     h1: Mapping[Platform, tuple[str, str]] = field(default_factory=dict)
     deep_unavailable: str | None = None  # why some packages could not be hashed
     package_problems: tuple[str, ...] = ()  # served archives that contradict the signed sums
+    # Every ``zh:`` Terraform would record: one per signed ``SHA256SUMS`` line (derived).
+    zh_all: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zh_all", frozenset(f"zh:{v}" for v in self.shasums.values()))
 
     @property
     def subject(self) -> str:
@@ -46,11 +51,6 @@ class ProviderTruth:
     @property
     def authenticated(self) -> bool:
         return self.invalid is None and self.unavailable is None and self.signer is not None
-
-    @property
-    def zh_all(self) -> frozenset[str]:
-        """Every ``zh:`` Terraform would record: one per signed ``SHA256SUMS`` line."""
-        return frozenset(f"zh:{v}" for v in self.shasums.values())
 
     def h1_all(self) -> frozenset[str]:
         """Every ``h1:`` that matches a signed package hashed so far (both variants)."""

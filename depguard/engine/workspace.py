@@ -63,14 +63,17 @@ def repository_root(start: Path) -> Path:
 
 
 def display_path(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with ``/`` separators, or absolute when outside it."""
-    resolved = path.resolve()
-    try:
-        rel = resolved.relative_to(root)
-    except ValueError:
-        return resolved.as_posix()
-    text = rel.as_posix()
-    return text or "."
+    """``path`` relative to ``root`` with ``/`` separators, or absolute when outside it.
+
+    ``path`` must be absolute and canonical (as :func:`discover` returns) or relative to cwd.
+    """
+    resolved = path if path.is_absolute() else path.resolve()
+    text, base = str(resolved), str(root)
+    if text == base:
+        return "."
+    if text.startswith(base.rstrip(os.sep) + os.sep):
+        return text[len(base.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+    return resolved.as_posix()
 
 
 def _candidates(top: Path) -> Iterable[tuple[Path, bool]]:
@@ -99,8 +102,10 @@ def discover(paths: Sequence[Path]) -> tuple[set[Path], set[Path]]:
                 raise InputError(str(p), "not a directory or a .terraform.lock.hcl file")
             definite.add(p.parent.resolve())
             continue
-        for directory, is_definite in _candidates(p):
-            (definite if is_definite else tf_only).add(directory.resolve())
+        # Resolve the top once; os.walk does not follow symlinks, so the paths it yields
+        # under a resolved top are already canonical.
+        for directory, is_definite in _candidates(p.resolve()):
+            (definite if is_definite else tf_only).add(directory)
     return definite, tf_only - definite
 
 

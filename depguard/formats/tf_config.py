@@ -484,7 +484,9 @@ def provider_requirements(root: Path, display_root: str) -> Requirements:
     while pending:
         directory, shown, call = pending.pop(0)
         try:
-            key = directory.resolve()
+            # The root is canonical already (discovery resolves it); modules may be reached
+            # through symlinks, so resolve those for cycle detection.
+            key = directory.absolute() if call is None else directory.resolve()
         except OSError:
             key = directory
         if key in seen:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from depguard.engine.context import LockContext
 from depguard.model import Finding, RuleId, Severity
 from depguard.rules.base import RuleMeta
-from depguard.versions import merge_constraints
+from depguard.versions import Constraints, merge_constraints
 
 META = RuleMeta(
     id=RuleId("lock-constraint-violation"),
@@ -33,7 +34,7 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
         req = ctx.required.get(entry.address)
         if req is None or not req.constraints:
             continue
-        merged = merge_constraints(*req.constraints)
+        merged = _merged(req.constraints)
         if not merged.allows(entry.version):
             yield META.finding(
                 message=f"{entry.address} is locked at {entry.version}, which does not "
@@ -42,3 +43,9 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
                 line=entry.line,
                 subject=f"{entry.address} {entry.version}",
             )
+
+
+@functools.lru_cache(maxsize=1024)
+def _merged(constraints: tuple[str, ...]) -> Constraints:
+    # Thousands of directories share a handful of constraint sets.
+    return merge_constraints(*constraints)
