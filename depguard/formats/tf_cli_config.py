@@ -186,7 +186,7 @@ def load_cli_config(env: Mapping[str, str] | None = None) -> CliConfig:
         if Path(override).is_file():
             files.append(Path(override))
         else:
-            log.warning("%s: Terraform CLI configuration file not found; ignoring it", override)
+            log.info("%s: Terraform CLI configuration file not found; ignoring it", override)
     else:
         main, cfg_dir = default_config_paths(env)
         if main is not None and main.is_file():
