@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from depguard.errors import InputError, NetworkError
 from depguard.model import Platform, ProviderAddress
+from depguard.net.fetcher import Response
 
 
 class PackageKind(enum.Enum):
@@ -68,3 +70,14 @@ class ProviderSource(Protocol):
     def describe(self) -> str:
         """A short human description (``registry``, ``fs mirror DIR``, ``net mirror URL``)."""
         ...
+
+
+def json_object(resp: Response, what: str) -> dict[str, Any]:
+    """Decode ``resp`` as a JSON object; raise :class:`InputError` naming the URL otherwise."""
+    try:
+        obj = resp.json()
+    except NetworkError as e:
+        raise InputError(resp.url, f"{what} is not valid JSON") from e
+    if not isinstance(obj, dict):
+        raise InputError(resp.url, f"{what} must be a JSON object")
+    return obj

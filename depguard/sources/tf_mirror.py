@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from depguard.errors import ConfigError, DepguardError, InputError, NetworkError
+from depguard.errors import ConfigError, DepguardError, InputError
 from depguard.formats.tf_cli_config import (
     DEFAULT_REGISTRY_HOST,
     CliConfig,
@@ -38,7 +38,7 @@ from depguard.formats.tf_cli_config import (
 )
 from depguard.model import Platform, ProviderAddress
 from depguard.net.fetcher import Fetcher, NotFound, Response
-from depguard.sources.base import PackageKind, PackageMeta, ProviderSource
+from depguard.sources.base import PackageKind, PackageMeta, ProviderSource, json_object
 from depguard.sources.tf_registry import RegistrySource
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,7 @@ def _json_object(resp: Response, what: str) -> dict[str, Any]:
             f"{what} has invalid Content-Type {resp.content_type or '(none)'!r} "
             "(a network mirror must serve application/json)",
         )
-    try:
-        obj = resp.json()
-    except NetworkError as e:
-        raise InputError(resp.url, f"{what} is not valid JSON") from e
-    if not isinstance(obj, dict):
-        raise InputError(resp.url, f"{what} must be a JSON object")
-    return obj
+    return json_object(resp, what)
 
 
 # --- network mirror ----------------------------------------------------------------------

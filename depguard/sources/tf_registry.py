@@ -31,7 +31,7 @@ from depguard.errors import DepguardError, InputError, NetworkError
 from depguard.formats.tf_cli_config import CliConfig, normalize_hostname
 from depguard.model import Platform, ProviderAddress
 from depguard.net.fetcher import MAX_TEXT_BYTES, Fetcher, NotFound, Response
-from depguard.sources.base import PackageKind, PackageMeta, SigningKey
+from depguard.sources.base import PackageKind, PackageMeta, SigningKey, json_object
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -108,16 +108,6 @@ def _check_http_url(url: str, where: str, what: str) -> str:
     return parts._replace(fragment="").geturl()
 
 
-def _json_object(resp: Response, what: str) -> dict[str, Any]:
-    try:
-        obj = resp.json()
-    except NetworkError as e:
-        raise InputError(resp.url, f"{what} is not valid JSON") from e
-    if not isinstance(obj, dict):
-        raise InputError(resp.url, f"{what} must be a JSON object")
-    return obj
-
-
 def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -189,7 +179,7 @@ class RegistrySource:
                 f"{url}: HTTP {resp.status}: the registry requires credentials ({have})",
                 hint="add a credentials block to the Terraform CLI config or set TF_TOKEN_<host>",
             )
-        return resp, _json_object(resp, what)
+        return resp, json_object(resp, what)
 
     # --- 1. service discovery ---------------------------------------------------------------
 
@@ -230,7 +220,7 @@ class RegistrySource:
                 f"service discovery returned an unsupported Content-Type "
                 f"{resp.content_type or '(none)'!r} (must be application/json)",
             )
-        doc = _json_object(resp, "the service discovery document")
+        doc = json_object(resp, "the service discovery document")
         raw = doc.get(SERVICE_ID)
         if raw is None:
             raise InputError(
