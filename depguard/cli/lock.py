@@ -59,6 +59,15 @@ def lock(
             show_default=False,
         ),
     ] = None,
+    use_cli_config: Annotated[
+        bool,
+        typer.Option(
+            "--use-cli-config",
+            help="Take packages the way `terraform init` does: through the Terraform CLI "
+            "config's provider_installation methods (mirrors, direct) instead of the origin "
+            "registry, as `terraform providers lock` does.",
+        ),
+    ] = False,
     provider: Annotated[
         list[str] | None,
         typer.Option(
@@ -77,12 +86,14 @@ def lock(
     from depguard.util.atomic import write_atomic
 
     opts: GlobalOptions = ctx.obj
-    if fs_mirror is not None and net_mirror is not None:
-        raise ConfigError("--fs-mirror and --net-mirror cannot be used together")
+    if sum((fs_mirror is not None, net_mirror is not None, use_cli_config)) > 1:
+        raise ConfigError("use only one of --fs-mirror, --net-mirror and --use-cli-config")
     targets = resolve_paths(paths)
     runtime = Runtime.create(opts, start=targets[0], jobs=jobs)
     upstream = runtime.upstream()
-    source = runtime.provider_source(upstream, fs_mirror=fs_mirror, net_mirror=net_mirror)
+    source = runtime.provider_source(
+        upstream, fs_mirror=fs_mirror, net_mirror=net_mirror, use_cli_config=use_cli_config
+    )
     restrict = []
     for text in provider or ():
         try:

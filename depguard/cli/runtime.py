@@ -99,8 +99,10 @@ class Runtime:
         *,
         fs_mirror: Path | None = None,
         net_mirror: str | None = None,
+        use_cli_config: bool = False,
     ) -> ProviderSource:
-        """The source ``lock`` takes packages from: a mirror if given, else the registry."""
+        """The source ``lock`` takes packages from: a mirror if given, the CLI config's
+        ``provider_installation`` methods if asked, else the origin registry."""
         from depguard.errors import ConfigError
         from depguard.sources.tf_mirror import FilesystemMirrorSource, NetworkMirrorSource
 
@@ -110,4 +112,10 @@ class Runtime:
             return FilesystemMirrorSource(fs_mirror)
         if net_mirror is not None:
             return NetworkMirrorSource(self.fetcher, net_mirror, cli_config=self.cli_config)
+        if use_cli_config:
+            from depguard.sources.tf_mirror import InstallationSource, SourceSelector
+
+            return InstallationSource(
+                SourceSelector(self.cli_config, self.fetcher, registry=upstream.registry)
+            )
         return upstream.registry

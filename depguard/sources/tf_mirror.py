@@ -586,3 +586,22 @@ def source_for(
     Raises :class:`ConfigError` for invalid patterns or an http: network mirror.
     """
     return SourceSelector(cli_config, fetcher, cwd=cwd, env=env).source_for(address)
+
+
+class InstallationSource:
+    """A :class:`ProviderSource` that routes each provider through the CLI config's
+    ``provider_installation`` methods, the way ``terraform init`` chooses packages."""
+
+    def __init__(self, selector: SourceSelector) -> None:
+        self._selector = selector
+
+    def describe(self) -> str:
+        return "the CLI config's provider installation methods"
+
+    def available_versions(self, address: ProviderAddress) -> tuple[str, ...]:
+        return self._selector.source_for(address).available_versions(address)
+
+    def package_meta(
+        self, address: ProviderAddress, version: str, platform: Platform
+    ) -> PackageMeta | None:
+        return self._selector.source_for(address).package_meta(address, version, platform)

@@ -47,6 +47,18 @@ def _twin_dirs(tmp_path: Path, main_tf: str, lock: str | None = None) -> tuple[P
     return dirs[0], dirs[1]
 
 
+def _current_platform() -> str:
+    """The platform `terraform init` installs for on this machine."""
+    import platform
+    import sys
+
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+    machine = platform.machine().lower()
+    if machine not in arch:
+        pytest.skip(f"no Terraform platform name known for machine {machine!r}")
+    return f"{sys.platform.replace('win32', 'windows')}_{arch[machine]}"
+
+
 def _platform_args(platforms: list[str], flag: str = "-platform=") -> list[str]:
     return [f"{flag}{p}" for p in platforms]
 
@@ -194,3 +206,25 @@ def test_lock_check_reports_without_writing(tmp_path: Path, corpus: Path) -> Non
     result = run_cli(*args, "--check")
     assert result.code == 0, result.out
     assert (work / ".terraform.lock.hcl").read_bytes() == first
+
+
+def test_use_cli_config_matches_terraform_init_from_a_filesystem_mirror(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--use-cli-config follows provider_installation like `terraform init` (h1 only)."""
+    require_terraform()
+    mirror = corpus / "terraform" / "vectors" / "fs-mirror-packed"
+    cli_config = (
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{mirror}"\n    include = ["example.com/*/*"]\n  }}\n'
+        '  direct {\n    exclude = ["example.com/*/*"]\n  }\n}\n'
+    )
+    tf_dir, dg_dir = _twin_dirs(tmp_path, DEMO_TF)
+    run_terraform(["init", "-backend=false", "-input=false"], cwd=tf_dir, cli_config=cli_config)
+    config_file = tmp_path / "depguard.terraformrc"
+    config_file.write_text(cli_config)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(config_file))
+    _depguard_lock(dg_dir, "--use-cli-config", "--platform", _current_platform())
+    assert (dg_dir / ".terraform.lock.hcl").read_bytes() == (
+        tf_dir / ".terraform.lock.hcl"
+    ).read_bytes()
