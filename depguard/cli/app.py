@@ -34,6 +34,7 @@ def _callback(
         Path | None,
         typer.Option(
             "--config",
+            metavar="FILE",
             envvar="DEPGUARD_CONFIG",
             help="Policy file (default: ./depguard.yaml when present).",
             show_default=False,
@@ -43,6 +44,7 @@ def _callback(
         OutputFormatName,
         typer.Option(
             "--format",
+            metavar="text|json|markdown|sarif|github",
             envvar="DEPGUARD_FORMAT",
             help="Output format.",
             case_sensitive=False,
@@ -52,6 +54,7 @@ def _callback(
         Path | None,
         typer.Option(
             "--output",
+            metavar="FILE",
             envvar="DEPGUARD_OUTPUT",
             help="Write the report to FILE (atomically) instead of standard output.",
             show_default=False,
@@ -69,6 +72,7 @@ def _callback(
         Path | None,
         typer.Option(
             "--cache-dir",
+            metavar="DIR",
             envvar="DEPGUARD_CACHE_DIR",
             help="Cache directory (default: $DEPGUARD_CACHE_DIR, else the user cache dir).",
             show_default=False,
@@ -78,6 +82,7 @@ def _callback(
         list[Path] | None,
         typer.Option(
             "--snapshot",
+            metavar="DIR",
             envvar="DEPGUARD_SNAPSHOT_DIRS",
             help="Directory of stored upstream responses (<host>/<path>) to read like a "
             "cache. Repeatable.",
@@ -88,6 +93,7 @@ def _callback(
         str,
         typer.Option(
             "--fail-on",
+            metavar="SEVERITY",
             envvar="DEPGUARD_FAIL_ON",
             help="Lowest severity that makes the exit code 1: info, low, medium, high, critical.",
         ),

@@ -25,12 +25,16 @@ def lock(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Directories or lock files (default: the current directory)."),
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Directories or lock files (default: the current directory).",
+        ),
     ] = None,
     platform: Annotated[
         list[str] | None,
         typer.Option(
             "--platform",
+            metavar="OS_ARCH",
             help="Target platform (os_arch; repeatable; default: `platforms` from depguard.yaml).",
             show_default=False,
         ),
@@ -47,6 +51,7 @@ def lock(
         Path | None,
         typer.Option(
             "--fs-mirror",
+            metavar="DIR",
             help="Take packages from this filesystem mirror (packed or unpacked layout).",
             show_default=False,
         ),
@@ -55,6 +60,7 @@ def lock(
         str | None,
         typer.Option(
             "--net-mirror",
+            metavar="URL",
             help="Take packages from this network mirror (https base URL).",
             show_default=False,
         ),
@@ -72,11 +78,14 @@ def lock(
         list[str] | None,
         typer.Option(
             "--provider",
+            metavar="ADDRESS",
             help="Only lock this provider (source address; repeatable).",
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel downloads.")] = 8,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Parallel downloads.")
+    ] = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime

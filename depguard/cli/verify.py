@@ -24,7 +24,10 @@ def verify(
     ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Directories or lock files (default: the current directory)."),
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Directories or lock files (default: the current directory).",
+        ),
     ] = None,
     deep: Annotated[
         bool,
@@ -34,12 +37,15 @@ def verify(
         list[str] | None,
         typer.Option(
             "--platform",
+            metavar="OS_ARCH",
             help="Platform that must be covered (os_arch; repeatable; default: "
             "`platforms` from depguard.yaml).",
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel downloads.")] = 8,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Parallel downloads.")
+    ] = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime
