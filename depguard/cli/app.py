@@ -107,9 +107,18 @@ def _callback(
         ),
     ] = False,
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More detail (repeatable).")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            envvar="DEPGUARD_VERBOSE",
+            help="More detail (repeatable).",
+        ),
     ] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only findings.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", envvar="DEPGUARD_QUIET", help="Only findings.")
+    ] = False,
     no_color: Annotated[
         bool, typer.Option("--no-color", envvar="NO_COLOR", help="Never colour output.")
     ] = False,

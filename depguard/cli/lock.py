@@ -35,22 +35,32 @@ def lock(
         typer.Option(
             "--platform",
             metavar="OS_ARCH",
+            envvar="DEPGUARD_PLATFORM",
             help="Target platform (os_arch; repeatable; default: `platforms` from depguard.yaml).",
             show_default=False,
         ),
     ] = None,
     upgrade: Annotated[
         bool,
-        typer.Option("--upgrade", help="Select the newest allowed version even if one is locked."),
+        typer.Option(
+            "--upgrade",
+            envvar="DEPGUARD_UPGRADE",
+            help="Select the newest allowed version even if one is locked.",
+        ),
     ] = False,
     check: Annotated[
         bool,
-        typer.Option("--check", help="Write nothing; exit 1 if any lock file would change."),
+        typer.Option(
+            "--check",
+            envvar="DEPGUARD_CHECK",
+            help="Write nothing; exit 1 if any lock file would change.",
+        ),
     ] = False,
     fs_mirror: Annotated[
         Path | None,
         typer.Option(
             "--fs-mirror",
+            envvar="DEPGUARD_FS_MIRROR",
             metavar="DIR",
             help="Take packages from this filesystem mirror (packed or unpacked layout).",
             show_default=False,
@@ -60,6 +70,7 @@ def lock(
         str | None,
         typer.Option(
             "--net-mirror",
+            envvar="DEPGUARD_NET_MIRROR",
             metavar="URL",
             help="Take packages from this network mirror (https base URL).",
             show_default=False,
@@ -69,6 +80,7 @@ def lock(
         bool,
         typer.Option(
             "--use-cli-config",
+            envvar="DEPGUARD_USE_CLI_CONFIG",
             help="Take packages the way `terraform init` does: through the Terraform CLI "
             "config's provider_installation methods (mirrors, direct) instead of the origin "
             "registry, as `terraform providers lock` does.",
@@ -84,7 +96,10 @@ def lock(
         ),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Parallel downloads.")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
+        ),
     ] = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths

@@ -31,20 +31,28 @@ def verify(
     ] = None,
     deep: Annotated[
         bool,
-        typer.Option("--deep", help="Download every signed package and check h1: hashes too."),
+        typer.Option(
+            "--deep",
+            envvar="DEPGUARD_DEEP",
+            help="Download every signed package and check h1: hashes too.",
+        ),
     ] = False,
     platform: Annotated[
         list[str] | None,
         typer.Option(
             "--platform",
             metavar="OS_ARCH",
+            envvar="DEPGUARD_PLATFORM",
             help="Platform that must be covered (os_arch; repeatable; default: "
             "`platforms` from depguard.yaml).",
             show_default=False,
         ),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Parallel downloads.")
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
+        ),
     ] = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
