@@ -61,13 +61,15 @@ def _callback(
         ),
     ] = None,
     offline: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--offline/--online",
             envvar="DEPGUARD_OFFLINE",
-            help="Use only the cache and snapshot directories; never open a connection.",
+            help="Use only the cache and snapshot directories; never open a connection "
+            "(default: `offline` in depguard.yaml, else online).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     cache_dir: Annotated[
         Path | None,
         typer.Option(

@@ -43,7 +43,7 @@ class GlobalOptions:
     config_path: Path | None
     output_format: OutputFormatName
     output: Path | None
-    offline: bool
+    offline: bool | None  # None: as the policy says
     cache_dir: Path | None
     snapshot_dirs: tuple[Path, ...]
     fail_on: Severity
@@ -58,7 +58,7 @@ class GlobalOptions:
         config: Path | None,
         output_format: OutputFormatName,
         output: Path | None,
-        offline: bool,
+        offline: bool | None,
         cache_dir: Path | None,
         snapshot_dirs: tuple[Path, ...],
         fail_on: str,
@@ -104,14 +104,12 @@ class GlobalOptions:
             raise ConfigError(f"{path}: config file not found")
         config = load_config(path) if path is not None else Config()
         config = apply_env(config, os.environ)
-        changes: dict[str, object] = {}
-        if self.offline:
-            changes["offline"] = True
-        if self.cache_dir is not None:
-            changes["cache_dir"] = self.cache_dir
-        if self.snapshot_dirs:
-            changes["snapshot_dirs"] = tuple(config.snapshot_dirs) + self.snapshot_dirs
-        return dataclasses.replace(config, **changes) if changes else config  # type: ignore[arg-type]
+        return dataclasses.replace(
+            config,
+            offline=config.offline if self.offline is None else self.offline,
+            cache_dir=self.cache_dir if self.cache_dir is not None else config.cache_dir,
+            snapshot_dirs=tuple(config.snapshot_dirs) + self.snapshot_dirs,
+        )
 
     def fetcher(self, config: Config) -> Fetcher:
         """Return the fetcher the config asks for (offline: cache + snapshots only)."""

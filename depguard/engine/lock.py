@@ -386,7 +386,10 @@ def run_lock(
             if release.error is not None:
                 failed = True
                 problem = _error_finding(state, (address, version), release.error)
-                (skips if isinstance(problem, Skip) else findings).append(problem)  # type: ignore[arg-type]
+                if isinstance(problem, Skip):
+                    skips.append(problem)
+                else:
+                    findings.append(problem)
             else:
                 checked.append(
                     Checked(

@@ -352,3 +352,30 @@ def test_results_are_deterministic(repo: Path) -> None:
     second = run_cli("--offline", "--format", "json", "verify", str(repo), "--deep")
     assert first.code == second.code == 3
     assert first.out == second.out
+
+
+def test_online_flag_overrides_offline_in_the_policy(tmp_path: Path) -> None:
+    """Precedence: command-line flag > file. `offline: true` in the policy, `--online` wins."""
+    from depguard.cli.options import GlobalOptions, OutputFormatName
+
+    config = tmp_path / "depguard.yaml"
+    config.write_text("offline: true\n")
+
+    def loaded(offline: bool | None) -> bool:
+        opts = GlobalOptions.from_cli(
+            config=config,
+            output_format=OutputFormatName.text,
+            output=None,
+            offline=offline,
+            cache_dir=None,
+            snapshot_dirs=(),
+            fail_on="medium",
+            allow_skips=False,
+            verbosity=0,
+            no_color=True,
+        )
+        return opts.load_config().offline
+
+    assert loaded(None) is True
+    assert loaded(False) is False
+    assert loaded(True) is True
