@@ -64,6 +64,19 @@ def _no_network() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _reset_depguard_logging() -> Iterator[None]:
+    """In-process CLI runs configure the ``depguard`` logger for a terminal; undo that so
+    ``caplog`` sees records in later tests whatever the order."""
+    yield
+    import logging
+
+    logger = logging.getLogger("depguard")
+    logger.handlers.clear()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
