@@ -170,7 +170,9 @@ class Locker:
         units = [(key, platform) for key in keys for platform in platforms]
         if self._progress is not None:
             self._progress(f"fetching {len(units)} packages")
-        fetched = self._upstream.map_parallel(self._fetch_unit, units)
+        fetched = self._upstream.map_parallel(
+            self._fetch_unit, units, progress=self._progress, label="fetching packages"
+        )
         to_hash: dict[Path, str | None] = {}
         for unit_result in fetched:
             if isinstance(unit_result, _Fetched) and unit_result.path is not None:

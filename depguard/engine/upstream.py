@@ -122,8 +122,31 @@ class Upstream:
     def registry(self) -> RegistrySource:
         return self._registry
 
-    def map_parallel(self, fn: Callable[[Any], _T], items: Sequence[Any]) -> list[_T]:
-        """Apply ``fn`` to ``items`` on the network thread pool, results in input order."""
+    def map_parallel(
+        self,
+        fn: Callable[[Any], _T],
+        items: Sequence[Any],
+        *,
+        progress: Callable[[str], None] | None = None,
+        label: str = "",
+    ) -> list[_T]:
+        """Apply ``fn`` to ``items`` on the network thread pool, results in input order.
+
+        With ``progress``, reports ``label done/total`` as items finish.
+        """
+        if progress is not None and items:
+            done = 0
+            lock = threading.Lock()
+            inner = fn
+
+            def fn(item: Any) -> _T:
+                nonlocal done
+                result = inner(item)
+                with lock:
+                    done += 1
+                    progress(f"{label} {done}/{len(items)}")
+                return result
+
         if len(items) <= 1:
             return [fn(i) for i in items]
         with ThreadPoolExecutor(max_workers=min(self._jobs, len(items))) as pool:
@@ -260,11 +283,19 @@ class Upstream:
         )
 
     def truths(
-        self, keys: Iterable[TruthKey], platforms: Sequence[Platform]
+        self,
+        keys: Iterable[TruthKey],
+        platforms: Sequence[Platform],
+        progress: Callable[[str], None] | None = None,
     ) -> dict[TruthKey, ProviderTruth]:
         """:meth:`truth` for many keys, in parallel."""
         unique = sorted(set(keys))
-        results = self.map_parallel(lambda k: self.truth(k[0], k[1], platforms), unique)
+        results = self.map_parallel(
+            lambda k: self.truth(k[0], k[1], platforms),
+            unique,
+            progress=progress,
+            label="authenticating provider releases",
+        )
         return dict(zip(unique, results, strict=True))
 
     # -- deep mode: hash every signed package -------------------------------------------
@@ -314,7 +345,7 @@ class Upstream:
             urls[download.path] = meta.location
             return None, None, download.path
 
-        fetched = self.map_parallel(fetch, jobs)
+        fetched = self.map_parallel(fetch, jobs, progress=progress, label="downloading packages")
         to_hash: dict[Path, str] = {}
         for job, (_problem, _unavailable, path) in zip(jobs, fetched, strict=True):
             if path is not None:

@@ -139,7 +139,7 @@ def run_verify(
     keys = locked_keys(states)
     if progress is not None:
         progress(f"{len(states)} state directories, {len(keys)} provider versions")
-    truths = upstream.truths(keys, options.platforms)
+    truths = upstream.truths(keys, options.platforms, progress)
     if options.deep:
         truths = upstream.deepen(truths, first=options.platforms, progress=progress)
     report = judge(states, truths, config=config, platforms=options.platforms, deep=options.deep)
