@@ -56,12 +56,6 @@ class ProviderTruth:
         """Every ``h1:`` that matches a signed package hashed so far (both variants)."""
         return frozenset(h for pair in self.h1.values() for h in pair)
 
-    def platform_of_h1(self, h1: str) -> Platform | None:
-        for platform, pair in self.h1.items():
-            if h1 in pair:
-                return platform
-        return None
-
 
 TruthKey = tuple[ProviderAddress, str]
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from depguard.engine.context import ProviderTruth, TruthKey
-from depguard.errors import DepguardError, IntegrityError, NetworkError, SignatureError
+from depguard.errors import DepguardError, IntegrityError, SignatureError
 from depguard.model import Platform, ProviderAddress
 from depguard.sources.base import PackageMeta
 
@@ -177,7 +177,13 @@ class Upstream:
         """Metadata for the first platform that has a package: ``prefer`` first, then the
         platforms the versions list names."""
         tried: set[Platform] = set()
-        for platform in (*prefer, *self.published_platforms(address, version)):
+
+        def candidates() -> Iterator[Platform]:
+            yield from prefer
+            # Only when none of the preferred platforms is published: ask the versions list.
+            yield from self.published_platforms(address, version)
+
+        for platform in candidates():
             if platform in tried:
                 continue
             tried.add(platform)
@@ -266,9 +272,7 @@ class Upstream:
                 )
         except (SignatureError, IntegrityError) as e:
             return replace(base, invalid=e.message)
-        except NetworkError as e:
-            return replace(base, unavailable=e.message)
-        except DepguardError as e:  # malformed registry answers (InputError) etc.
+        except DepguardError as e:  # fetch failures, malformed registry answers (InputError)
             return replace(base, unavailable=e.message)
         platform_zh: dict[Platform, str] = {}
         for filename, digest in shasums.entries:
@@ -330,8 +334,6 @@ class Upstream:
                 if meta is None:
                     return None, f"no download metadata for {platform}", None
                 download = self._fetcher.download(meta.location)
-            except NetworkError as e:
-                return None, e.message, None
             except DepguardError as e:
                 return None, e.message, None
             expected = truth.platform_zh[platform].removeprefix("zh:")

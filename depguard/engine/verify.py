@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from depguard.engine.context import LockContext, ProviderTruth, TruthKey
 from depguard.engine.workspace import StateDir, read_states
-from depguard.model import Checked, Finding, Platform, Report, Skip
+from depguard.model import Checked, Finding, Platform, ProviderLock, Report, Skip
 from depguard.rules import LOCK_CHECKS, invalid_manifest
 
 if TYPE_CHECKING:
@@ -52,13 +52,13 @@ def apply_policy(findings: Iterable[Finding], config: Config) -> list[Finding]:
 
 
 def _evidence(
-    state: StateDir, truth: ProviderTruth, hashes: tuple[str, ...], deep: bool
+    truth: ProviderTruth, entry: ProviderLock, deep: bool
 ) -> tuple[tuple[str, ...], str | None]:
     """Return (evidence, skip reason) for one lock entry whose release authenticated."""
     assert truth.signer is not None
     evidence = [truth.signer.evidence()]
-    has_zh = any(h.startswith("zh:") for h in hashes)
-    has_h1 = any(h.startswith("h1:") for h in hashes)
+    has_zh = bool(entry.zh)
+    has_h1 = bool(entry.h1)
     if has_zh:
         evidence.append("zh")
     skip: str | None = None
@@ -86,6 +86,7 @@ def judge(
     findings: list[Finding] = []
     skipped: list[Skip] = []
     checked: list[Checked] = []
+    h1_unchecked = 0
     for state in states:
         findings.extend(invalid_manifest.from_error(e) for e in state.errors)
         required = (
@@ -115,15 +116,26 @@ def judge(
                 continue
             if not truth.authenticated:
                 continue
-            evidence, skip = _evidence(state, truth, entry.hashes, deep)
+            evidence, skip = _evidence(truth, entry, deep)
+            if not deep and entry.zh and entry.h1:
+                h1_unchecked += 1
             checked.append(Checked(subject=subject, evidence=evidence, path=state.lock_display))
             if skip is not None:
                 skipped.append(Skip(subject=subject, reason=skip, path=state.lock_display))
+    notes: tuple[str, ...] = ()
+    if h1_unchecked:
+        # Default mode proves the zh: hashes; h1: values (what Terraform checks when it
+        # installs from a mirror or cache) need the packages themselves.
+        notes = (
+            f"h1: hashes of {h1_unchecked} entries were not checked; run with --deep to "
+            "download and hash every signed package",
+        )
     return Report(
         command="verify",
         findings=tuple(apply_policy(findings, config)),
         skipped=tuple(skipped),
         checked=tuple(checked),
+        notes=notes,
     )
 
 
@@ -144,5 +156,10 @@ def run_verify(
         truths = upstream.deepen(truths, first=options.platforms, progress=progress)
     report = judge(states, truths, config=config, platforms=options.platforms, deep=options.deep)
     if not states:
-        report = replace(report, notes=("no state directories found",))
+        # Nothing verified is not "verified": a wrong PATH must not pass a CI gate.
+        paths = ", ".join(str(p) for p in options.paths)
+        report = replace(
+            report,
+            skipped=(Skip(subject=paths, reason="no state directories found"),),
+        )
     return report

@@ -76,18 +76,30 @@ def display_path(path: Path, root: Path) -> str:
     return resolved.as_posix()
 
 
-def _candidates(top: Path) -> Iterable[tuple[Path, bool]]:
-    """Yield (directory, is_definite_state_dir) for directories worth reading under ``top``."""
-    for dirpath, dirnames, filenames in os.walk(top):
+def _candidates(top: Path, root: Path) -> Iterable[tuple[Path, bool]]:
+    """Yield (directory, is_definite_state_dir) for directories worth reading under ``top``.
+
+    Symlinked directories are followed when they resolve inside the repository ``root`` (a
+    repository may link an environment to a shared directory); each real directory is read
+    once, so link cycles end. Links that leave the repository are not followed.
+    """
+    seen: set[str] = set()
+    inside = str(root).rstrip(os.sep) + os.sep
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen or not (real == str(root) or real.startswith(inside)):
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         names = set(filenames)
         definite = LOCK_FILE in names or TFACTION_FILE in names
         has_tf = any(n.endswith((".tf", ".tf.json")) for n in filenames)
         if definite or has_tf:
-            yield Path(dirpath), definite
+            yield Path(real), definite
 
 
-def discover(paths: Sequence[Path]) -> tuple[set[Path], set[Path]]:
+def discover(paths: Sequence[Path], root: Path) -> tuple[set[Path], set[Path]]:
     """Return candidate directories under ``paths``: (definite state dirs, ``.tf``-only dirs).
 
     A path may be a directory or a lock file. Raises :class:`InputError` for a path that is
@@ -104,7 +116,7 @@ def discover(paths: Sequence[Path]) -> tuple[set[Path], set[Path]]:
             continue
         # Resolve the top once; os.walk does not follow symlinks, so the paths it yields
         # under a resolved top are already canonical.
-        for directory, is_definite in _candidates(p.resolve()):
+        for directory, is_definite in _candidates(p.resolve(), root):
             (definite if is_definite else tf_only).add(directory)
     return definite, tf_only - definite
 
@@ -116,7 +128,7 @@ def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
     as a local module is a module, not a state directory, and is dropped.
     """
     root = repository_root(paths[0])
-    definite, tf_only = discover(paths)
+    definite, tf_only = discover(paths, root)
     states = {d: read_state_dir(d, root) for d in sorted(definite | tf_only)}
     called: set[Path] = set()
     for state in states.values():

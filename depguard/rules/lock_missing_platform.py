@@ -35,9 +35,10 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
         if truth is None or not truth.authenticated:
             continue
         hashes = set(entry.hashes)
-        has_zh = bool(entry.hashes_with_scheme("zh"))
-        if not has_zh and not truth.h1:
+        if not entry.zh and entry.h1 and not truth.h1:
             continue  # cannot attribute h1 hashes without --deep (reported as a skip)
+        # An entry with neither zh: nor h1: (omitted hashes, unknown schemes) pins nothing:
+        # every platform is missing.
         for platform in ctx.platforms:
             zh = truth.platform_zh.get(platform)
             if zh is None:
@@ -50,6 +51,8 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
                 continue
             if zh in hashes or hashes.intersection(truth.h1.get(platform, ())):
                 continue
+            if not entry.zh and platform not in truth.h1 and truth.deep_unavailable:
+                continue  # this platform's package could not be hashed (reported as a skip)
             yield META.finding(
                 message=f"no hash for {platform} in the entry for {truth.subject}; run "
                 f"`depguard lock --platform {platform}`",

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from depguard.errors import SignatureError
+from depguard.errors import DepguardError, SignatureError
 
 __all__ = [
     "UnknownIssuerError",
@@ -332,7 +332,10 @@ def _issuer(sig: Any) -> str | None:
 
 def _failure_reason(sig: Any, cert: Any) -> str:
     """Best explanation for a signature Sequoia rejected."""
-    digest = str(sig.hash_algorithm).rpartition(".")[2]  # "HashAlgorithm.SHA1" → "SHA1"
+    try:
+        digest = str(sig.hash_algorithm).rpartition(".")[2]  # "HashAlgorithm.SHA1" → "SHA1"
+    except Exception:  # pysequoia raises RuntimeError for algorithms it does not know
+        return "it uses a hash algorithm Sequoia does not know"
     if digest in _WEAK_HASHES:
         return f"it uses the {digest} digest, which Sequoia's standard policy rejects"
     expiry = cert.expiration
@@ -357,6 +360,19 @@ def verify_detached(
         SignatureError: the signature is armored, malformed or does not verify, or the
             issuing certificate is revoked or unparsable.
     """
+    try:
+        return _verify_detached(data, signature, certs, what)
+    except DepguardError:
+        raise
+    except Exception as e:
+        # pysequoia reports odd input as bare RuntimeErrors (with a Rust backtrace); whatever
+        # slipped past the checks below, it is a signature that cannot be trusted.
+        raise SignatureError(f"{what}: malformed OpenPGP signature") from _short(e)
+
+
+def _verify_detached(
+    data: bytes, signature: bytes, certs: Sequence[bytes | str], what: str
+) -> ValidSignature:
     import pysequoia
 
     # 1. Binary signature packets only; canonical MPIs (module docstring).

@@ -406,3 +406,26 @@ def test_dearmor_rejects_bad_input(gpg_home: GpgHome, gpg_rsa_key: GpgKey) -> No
         dearmor(armored.replace(lines[3], "!!!!" + lines[3][4:]))
     with pytest.raises(SignatureError, match="not ASCII armor"):
         dearmor(b"\xff\xfe")
+
+
+def test_mutated_signatures_only_ever_raise_signature_error() -> None:
+    """Random byte flips in a real binary signature never escape as pysequoia RuntimeErrors."""
+    import random
+
+    from depguard.errors import SignatureError as _SignatureError
+
+    root = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "acme-infra"
+    dl = root / "upstream" / "tf.acme.example" / "dl" / "platform" / "inventory" / "1.3.0"
+    sums = (dl / "terraform-provider-inventory_1.3.0_SHA256SUMS").read_bytes()
+    sig = (dl / "terraform-provider-inventory_1.3.0_SHA256SUMS.sig").read_bytes()
+    key = (root / "keys" / "acme-demo.asc").read_text()
+    verify_detached(sums, sig, [key])  # the original verifies
+    rng = random.Random(1)
+    for _ in range(400):
+        mutated = bytearray(sig)
+        for _ in range(rng.randint(1, 3)):
+            mutated[rng.randrange(len(mutated))] = rng.randrange(256)
+        try:
+            verify_detached(sums, bytes(mutated), [key])
+        except _SignatureError:
+            continue

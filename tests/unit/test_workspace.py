@@ -85,3 +85,20 @@ def test_parse_errors_are_collected_not_raised(tmp_path: Path) -> None:
     _, states = read_states([root])
     assert len(states) == 1
     assert states[0].errors and states[0].errors[0].path == "s/main.tf"
+
+
+def test_symlinked_state_directories_inside_the_repository_are_followed(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"real/x/.terraform.lock.hcl": LOCK, "envs/dev/main.tf": ""})
+    (root / "envs" / "prod").symlink_to(root / "real" / "x")
+    (root / "envs" / "loop").symlink_to(root / "envs")
+    _, states = read_states([root / "envs"])
+    assert sorted(s.display for s in states) == ["envs/dev", "real/x"]
+
+
+def test_symlinks_leaving_the_repository_are_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "x").mkdir(parents=True)
+    (outside / "x" / ".terraform.lock.hcl").write_text(LOCK)
+    root = _tree(tmp_path / "repo", {"envs/dev/main.tf": ""})
+    (root / "envs" / "prod").symlink_to(outside / "x")
+    assert _displays(root) == ["envs/dev"]
