@@ -83,6 +83,8 @@ def _isolated_env(
     """Every test gets its own cache dir, an empty Terraform CLI config and a fake token."""
     base = tmp_path_factory.mktemp("env")
     monkeypatch.setenv("DEPGUARD_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))  # the cache memo key lives here
+    monkeypatch.delenv("DEPGUARD_CACHE_KEY", raising=False)
     cli_config = base / "terraformrc"
     cli_config.write_text("")
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli_config))

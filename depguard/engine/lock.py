@@ -19,7 +19,7 @@ Behaves like running ``terraform providers lock -platform=…`` in every state d
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,12 @@ from depguard.engine.workspace import StateDir, read_states
 from depguard.errors import DepguardError, IntegrityError, NetworkError, SignatureError
 from depguard.formats.tf_lock import detect_header, render_lock
 from depguard.model import Checked, Finding, Platform, ProviderAddress, ProviderLock, Report, Skip
-from depguard.rules import invalid_manifest, lock_constraint_violation, provider_signature_invalid
+from depguard.rules import (
+    invalid_manifest,
+    lock_constraint_violation,
+    lock_hash_mismatch,
+    provider_signature_invalid,
+)
 from depguard.sources.base import PackageKind, PackageMeta, ProviderSource
 from depguard.versions import constraints_string, merge_constraints, newest_allowed
 
@@ -318,12 +323,47 @@ def _error_finding(state: StateDir, key: Key, error: DepguardError) -> Finding |
     return Skip(subject=subject, reason=error.message, path=state.lock_display)
 
 
+def _unsigned_old_zh(
+    state: StateDir, sel: _Selection, releases: dict[Key, LockedRelease]
+) -> Iterator[Finding]:
+    """Old ``zh:`` hashes Terraform would carry over but the signed ``SHA256SUMS`` lacks.
+
+    Terraform keeps every old hash of an unchanged version; depguard refuses to write them
+    back under a signed release (a verified file must not keep a forged hash). Mirrors have
+    no signed list, so nothing can be judged there (Terraform semantics are kept).
+    """
+    if state.lock is None:
+        return
+    for address, version in sorted(sel.versions.items()):
+        release = releases[(address, version)]
+        old = state.lock.get(address)
+        if not release.zh or old is None or old.version != version:
+            continue
+        signed = set(release.zh)
+        for h in old.zh:
+            if h not in signed:
+                yield lock_hash_mismatch.META.finding(
+                    message=f"{h} is not in the signed SHA256SUMS of {address} {version}; "
+                    "the lock file was not written (remove the hash, or run "
+                    "`depguard lock --upgrade` to rewrite the entry from the signed data)",
+                    path=state.lock_display,
+                    line=old.line,
+                    subject=f"{address} {version}",
+                )
+
+
 def new_lock_text(
     state: StateDir,
     sel: _Selection,
     releases: dict[Key, LockedRelease],
+    *,
+    upgrade: bool = False,
 ) -> str:
-    """Merge old entries and new hashes the way ``terraform providers lock`` does."""
+    """Merge old entries and new hashes the way ``terraform providers lock`` does.
+
+    With ``upgrade`` every selected entry starts a fresh hash set (depguard's choice:
+    ``--upgrade`` rewrites entries only from what the source proves).
+    """
     entries: dict[ProviderAddress, ProviderLock] = {}
     if state.lock is not None:
         entries = {p.address: p for p in state.lock.providers}
@@ -331,7 +371,7 @@ def new_lock_text(
         release = releases[(address, version)]
         hashes = set(release.h1.values()) | set(release.zh)
         old = entries.get(address)
-        if old is not None and old.version == version:
+        if old is not None and old.version == version and not upgrade:
             hashes |= set(old.hashes)
         entries[address] = ProviderLock(
             address=address,
@@ -400,12 +440,18 @@ def run_lock(
                         path=state.lock_display,
                     )
                 )
+        if not failed and not options.upgrade:
+            stale = list(_unsigned_old_zh(state, sel, releases))
+            findings.extend(stale)
+            failed = bool(stale)
         if failed or sel.findings or sel.skips:
-            # Fail closed per directory: never write a lock with some providers missing.
+            # Fail closed per directory: never write a lock with some providers missing or
+            # with hashes the signed source contradicts.
+            notes.append(f"not written: {state.lock_display} (see the findings and skips)")
             continue
         if not sel.versions and state.lock is None:
             continue  # nothing to lock, nothing to write
-        text = new_lock_text(state, sel, releases)
+        text = new_lock_text(state, sel, releases, upgrade=options.upgrade)
         if text != state.lock_text:
             would_change.append(state.lock_display)
             writes[state.lock_path] = text

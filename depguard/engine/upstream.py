@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 _ZIP_PLATFORM = re.compile(r"_([a-z0-9]+)_([a-z0-9]+)\.zip$")
-H1_CACHE_KIND = "h1-v1"
+H1_CACHE_KIND = "h1-v2"  # v2: entries carry an HMAC
+_H1 = re.compile(r"h1:[A-Za-z0-9+/]{43}=")
 
 
 def platform_of_filename(filename: str, version: str) -> Platform | None:
@@ -57,6 +58,14 @@ class SignedRelease:
 
     shasums: SignedShasums
     signer: SignerInfo
+
+
+def _load_memo_key(cache: Cache | None) -> bytes | None:
+    if cache is None:
+        return None
+    from depguard.util.memo_key import memo_key
+
+    return memo_key()
 
 
 class _Memo:
@@ -102,6 +111,7 @@ class Upstream:
         jobs: int = 8,
         hashicorp_key: bytes | None = None,
         partners_key: bytes | None = None,
+        memo_key: bytes | None = None,
     ) -> None:
         self._fetcher = fetcher
         self._cache = cache
@@ -111,6 +121,7 @@ class Upstream:
         self._hashicorp_key = hashicorp_key
         self._partners_key = partners_key
         self._memo = _Memo()
+        self._memo_key = memo_key if memo_key is not None else _load_memo_key(cache)
 
     # -- small helpers ------------------------------------------------------------------
 
@@ -396,20 +407,48 @@ class Upstream:
         out: dict[Path, tuple[str, str] | str] = {}
         todo: dict[Path, str] = {}
         for path, sha in paths.items():
-            cached = self._cache.get_derived(H1_CACHE_KIND, sha) if self._cache else None
-            if isinstance(cached, dict) and isinstance(cached.get("h1_lock"), str):
-                out[path] = (cached["h1_lock"], cached["h1_zip"])
+            memo = self._memo_get(sha)
+            if memo is not None:
+                out[path] = memo
             else:
                 todo[path] = sha
         if todo:
             results = self._hash_each(dict(todo))
             for path, result in results.items():
                 out[path] = result
-                if not isinstance(result, str) and self._cache is not None:
-                    self._cache.put_derived(
-                        H1_CACHE_KIND, todo[path], {"h1_lock": result[0], "h1_zip": result[1]}
-                    )
+                if not isinstance(result, str):
+                    self._memo_put(todo[path], result)
         return out
+
+    def _memo_get(self, sha: str) -> tuple[str, str] | None:
+        """A memoised (h1_lock, h1_zip) for an archive, only if its HMAC verifies (the
+        shared cache is not trusted: util/memo_key.py)."""
+        from depguard.util.memo_key import verify
+
+        if self._cache is None or self._memo_key is None:
+            return None
+        entry = self._cache.get_derived(H1_CACHE_KIND, sha)
+        if not isinstance(entry, dict):
+            return None
+        lock, zipped, mac = entry.get("h1_lock"), entry.get("h1_zip"), entry.get("mac")
+        if not (isinstance(lock, str) and isinstance(zipped, str)):
+            return None
+        if not (_H1.fullmatch(lock) and _H1.fullmatch(zipped)):
+            return None
+        if not verify(self._memo_key, mac, sha, lock, zipped):
+            log.warning("ignoring a cached package hash for %s: its authentication failed", sha)
+            return None
+        return lock, zipped
+
+    def _memo_put(self, sha: str, result: tuple[str, str]) -> None:
+        from depguard.util.memo_key import sign
+
+        if self._cache is None or self._memo_key is None:
+            return
+        mac = sign(self._memo_key, sha, *result)
+        self._cache.put_derived(
+            H1_CACHE_KIND, sha, {"h1_lock": result[0], "h1_zip": result[1], "mac": mac}
+        )
 
     def _hash_each(self, todo: Mapping[Path, str | None]) -> dict[Path, tuple[str, str] | str]:
         """Hash archives in parallel; each result is ``(h1_lock, h1_zip)`` or an error text."""

@@ -71,3 +71,52 @@ def test_a_path_without_state_directories_is_a_skip(example: Path) -> None:
     assert report["skipped"][0]["reason"] == "no state directories found"
     code, _ = _verify(empty, "--allow-skips")
     assert code == 0
+
+
+def test_lock_refuses_to_carry_over_a_zh_the_signed_sums_lack(example: Path) -> None:
+    lock = example / "envs" / "dev" / "network" / ".terraform.lock.hcl"
+    bogus = "zh:" + "d" * 64
+    original = lock.read_text()
+    tampered = original.replace(
+        '    "zh:fbd1fee2c9df3aa19cf8851ce134dea6e45ea01cb85695c1726670c285797e25",\n',
+        f'    "zh:fbd1fee2c9df3aa19cf8851ce134dea6e45ea01cb85695c1726670c285797e25",\n'
+        f'    "{bogus}",\n',
+    )
+    assert tampered != original
+    lock.write_text(tampered)
+    args = ("--format", "json", "--offline", "--config", str(example / "depguard.yaml"), "lock")
+    target = (str(example / "envs" / "dev"), "--provider", "tf.acme.example/platform/inventory")
+    result = run_cli(*args, *target)
+    assert result.code == 1, result.out
+    assert result.rules() == ["lock-hash-mismatch"]
+    assert lock.read_text() == tampered  # not written
+    # --upgrade rewrites the entry from the signed data only.
+    result = run_cli(*args, *target, "--upgrade")
+    assert result.code == 0, result.out + result.err
+    assert bogus not in lock.read_text()
+    assert lock.read_text() == original
+
+
+def test_a_poisoned_hash_memo_in_the_shared_cache_is_not_trusted(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attacker who can write the (actions/cache-restored) cache cannot vouch for an h1."""
+    import json
+
+    cache = tmp_path / "shared-cache"
+    monkeypatch.setenv("DEPGUARD_CACHE_DIR", str(cache))
+    dev = example / "envs" / "dev"
+    code, _ = _verify(dev, "--deep", "--allow-skips")
+    assert code == 0
+    forged = "h1:" + "A" * 43 + "="
+    entries = list((cache / "derived").rglob("*.json"))
+    assert entries
+    for entry in entries:
+        data = json.loads(entry.read_text())
+        data["h1_lock"] = forged  # the MAC no longer matches
+        entry.write_text(json.dumps(data))
+    lock = dev / "network" / ".terraform.lock.hcl"
+    lock.write_text(lock.read_text().replace("  hashes = [\n", f'  hashes = [\n    "{forged}",\n'))
+    code, report = _verify(dev, "--deep", "--allow-skips")
+    assert code == 1
+    assert "lock-hash-mismatch" in {f["rule"] for f in report["findings"]}
