@@ -19,7 +19,17 @@ _GLOBAL_WITH_VALUE = frozenset(
     {"--config", "--format", "--output", "--cache-dir", "--fail-on", "--snapshot"}
 )
 _GLOBAL_FLAGS = frozenset(
-    {"--offline", "--online", "--verbose", "-v", "--quiet", "-q", "--allow-skips", "--no-color"}
+    {
+        "--offline",
+        "--online",
+        "--verbose",
+        "-v",
+        "--quiet",
+        "-q",
+        "--allow-skips",
+        "--no-color",
+        "--version",
+    }
 )
 
 
@@ -42,8 +52,10 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
             if "=" not in arg and i + 1 < len(argv):
                 hoisted.append(argv[i + 1])
                 i += 1
-        elif arg in _GLOBAL_FLAGS or (len(arg) > 2 and arg[0] == "-" and set(arg[1:]) == {"v"}):
+        elif arg in _GLOBAL_FLAGS:
             hoisted.append(arg)
+        elif len(arg) > 2 and arg[0] == "-" and arg[1] != "-" and set(arg[1:]) <= {"v", "q"}:
+            hoisted.extend(f"-{c}" for c in arg[1:])  # -vv, -qv: clusters of global flags
         else:
             rest.append(arg)
         i += 1

@@ -64,9 +64,8 @@ def _callback(
         bool | None,
         typer.Option(
             "--offline/--online",
-            envvar="DEPGUARD_OFFLINE",
             help="Use only the cache and snapshot directories; never open a connection "
-            "(default: `offline` in depguard.yaml, else online).",
+            "(default: DEPGUARD_OFFLINE, else `offline` in depguard.yaml, else online).",
             show_default=False,
         ),
     ] = None,
@@ -75,8 +74,8 @@ def _callback(
         typer.Option(
             "--cache-dir",
             metavar="DIR",
-            envvar="DEPGUARD_CACHE_DIR",
-            help="Cache directory (default: $DEPGUARD_CACHE_DIR, else the user cache dir).",
+            help="Cache directory (default: DEPGUARD_CACHE_DIR, else `cache_dir` in "
+            "depguard.yaml, else the user cache dir).",
             show_default=False,
         ),
     ] = None,
@@ -85,9 +84,9 @@ def _callback(
         typer.Option(
             "--snapshot",
             metavar="DIR",
-            envvar="DEPGUARD_SNAPSHOT_DIRS",
             help="Directory of stored upstream responses (<host>/<path>) to read like a "
-            "cache. Repeatable.",
+            "cache when offline. Repeatable; adds to DEPGUARD_SNAPSHOT_DIRS and "
+            "`snapshot_dirs` in depguard.yaml.",
             show_default=False,
         ),
     ] = None,
@@ -122,7 +121,7 @@ def _callback(
         bool, typer.Option("--quiet", "-q", envvar="DEPGUARD_QUIET", help="Only findings.")
     ] = False,
     no_color: Annotated[
-        bool, typer.Option("--no-color", envvar="NO_COLOR", help="Never colour output.")
+        bool, typer.Option("--no-color", help="Never colour output (also when NO_COLOR is set).")
     ] = False,
     version: Annotated[
         bool | None,

@@ -74,6 +74,8 @@ class GlobalOptions:
         from depguard.util.logs import configure_logging
 
         configure_logging(-1 if verbosity < 0 else verbosity)
+        # NO_COLOR convention (no-color.org): any non-empty value disables colour.
+        no_color = no_color or bool(os.environ.get("NO_COLOR"))
         color = not no_color and output is None and sys.stdout.isatty()
         return cls(
             config_path=config,

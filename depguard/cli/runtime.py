@@ -116,6 +116,11 @@ class Runtime:
             from depguard.sources.tf_mirror import InstallationSource, SourceSelector
 
             return InstallationSource(
-                SourceSelector(self.cli_config, self.fetcher, registry=upstream.registry)
+                SourceSelector(
+                    self.cli_config,
+                    self.fetcher,
+                    registry=upstream.registry,
+                    working_dir_mirror=False,
+                )
             )
         return upstream.registry

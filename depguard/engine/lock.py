@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING
 from depguard.engine.upstream import Upstream, platform_of_filename
 from depguard.engine.verify import apply_policy
 from depguard.engine.workspace import StateDir, read_states
-from depguard.errors import DepguardError, IntegrityError, NetworkError, SignatureError
+from depguard.errors import (
+    DepguardError,
+    IntegrityError,
+    NetworkError,
+    SignatureError,
+    UnsupportedError,
+)
 from depguard.formats.tf_lock import detect_header, render_lock
 from depguard.model import Checked, Finding, Platform, ProviderAddress, ProviderLock, Report, Skip
 from depguard.rules import (
@@ -115,7 +121,11 @@ class Locker:
         return cached
 
     def select(self, state: StateDir, options: LockOptions) -> _Selection:
-        """Choose a version for every required provider of ``state`` (Terraform's rules)."""
+        """Choose a version for every required provider of ``state`` (Terraform's rules).
+
+        Returns the selection; constraint violations become findings and unresolvable
+        providers skips on it (never raises for upstream failures).
+        """
         sel = _Selection(state=state)
         reqs = state.requirements.providers if state.requirements else ()
         for req in reqs:
@@ -171,7 +181,11 @@ class Locker:
     def releases(
         self, keys: Sequence[Key], platforms: Sequence[Platform]
     ) -> dict[Key, LockedRelease]:
-        """Fetch, authenticate and hash every (provider, version) on every platform."""
+        """Fetch, authenticate and hash every (provider, version) on every platform.
+
+        Returns one :class:`LockedRelease` per key; a failure is kept in its ``error``
+        (never raised), so one bad provider does not stop the others.
+        """
         units = [(key, platform) for key in keys for platform in platforms]
         if self._progress is not None:
             self._progress(f"fetching {len(units)} packages")
@@ -258,11 +272,18 @@ class Locker:
                 evidence=("net-mirror", "checksum") if meta.hashes else ("net-mirror",),
             )
         # Registry: Terraform's PackageAuthenticationAll, with depguard's trust policy.
+        from depguard.sources.tf_registry import protocols_supported
         from depguard.verify.provider_auth import check_archive, zh_hashes
+
+        if meta.protocols and not protocols_supported(meta.protocols):
+            raise UnsupportedError(
+                f"{where}: the package implements plugin protocol "
+                f"{', '.join(meta.protocols)}, which Terraform cannot run (it needs 5 or 6)"
+            )
 
         # The file must be this version's package for this platform (depguard, stricter than
         # Terraform: stops a registry from serving another release's signed files).
-        if platform_of_filename(meta.filename, meta.version) != meta.platform:
+        if platform_of_filename(meta.filename, meta.version, meta.address.type) != meta.platform:
             raise IntegrityError(
                 f"{where}: the registry serves {meta.filename}, which is not the "
                 f"{meta.platform} package of version {meta.version}"
@@ -386,14 +407,19 @@ def new_lock_text(
 def run_lock(
     options: LockOptions, *, locker: Locker, config: Config
 ) -> tuple[LockResult, dict[Path, str]]:
-    """Compute new lock files; return the result and the texts to write (path → text)."""
+    """Compute new lock files; return the result and the texts to write (path → text).
+
+    Nothing is written here; the CLI writes atomically (unless ``--check``). A directory with
+    a finding or a skip is never written. Raises :class:`~depguard.errors.InputError` only for
+    a PATH that is neither a directory nor a lock file.
+    """
     _root, states = read_states(options.paths)
     findings: list[Finding] = []
     skips: list[Skip] = []
     checked: list[Checked] = []
     notes: list[str] = []
     selections: list[_Selection] = []
-    outside: dict[ProviderAddress, list[str]] = {}  # lock only warns about the allowlist
+    outside: dict[Key, list[str]] = {}  # lock only warns about the allowlist
     for state in states:
         if state.errors:
             findings.extend(invalid_manifest.from_error(e) for e in state.errors)
@@ -407,14 +433,18 @@ def run_lock(
             continue
         sel = locker.select(state, options)
         selections.append(sel)
-        for address in sel.versions:
+        for address, version in sel.versions.items():
             if not config.provider_allowed(str(address)):
-                outside.setdefault(address, []).append(state.display)
-    for address, dirs in sorted(outside.items()):
-        where = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
-        notes.append(f"warning: {address} ({where}) is not in trust.terraform.providers")
+                outside.setdefault((address, version), []).append(state.display)
     keys = sorted({(a, v) for sel in selections for a, v in sel.versions.items()})
     releases = locker.releases(keys, options.platforms)
+    allow_signed = config.trust.terraform.allow_hashicorp_signed
+    for (address, version), dirs in sorted(outside.items()):
+        signer = releases[(address, version)].signer
+        if allow_signed and signer is not None and signer.kind in ("official", "partner"):
+            continue  # allowed like in verify: HashiCorp signed it
+        where = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
+        notes.append(f"warning: {address} ({where}) is not in trust.terraform.providers")
 
     writes: dict[Path, str] = {}
     would_change: list[str] = []

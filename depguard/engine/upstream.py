@@ -39,8 +39,18 @@ H1_CACHE_KIND = "h1-v2"  # v2: entries carry an HMAC
 _H1 = re.compile(r"h1:[A-Za-z0-9+/]{43}=")
 
 
-def platform_of_filename(filename: str, version: str) -> Platform | None:
-    """Platform of a ``terraform-provider-TYPE_VERSION_OS_ARCH.zip`` name, else ``None``."""
+def platform_of_filename(
+    filename: str, version: str, provider_type: str | None = None
+) -> Platform | None:
+    """Platform of a ``terraform-provider-TYPE_VERSION_OS_ARCH.zip`` name, else ``None``.
+
+    With ``provider_type`` the name must be that provider's package (the naming the public
+    registry requires), so another provider's signed release cannot stand in for it.
+    """
+    if provider_type is not None and not filename.startswith(
+        f"terraform-provider-{provider_type}_{version}_"
+    ):
+        return None
     if f"_{version}_" not in filename:
         return None
     m = _ZIP_PLATFORM.search(filename)
@@ -250,7 +260,7 @@ class Upstream:
                     base,
                     unavailable=f"the registry offers no package of {address} {version}",
                 )
-            if platform_of_filename(meta.filename, version) != meta.platform:
+            if platform_of_filename(meta.filename, version, address.type) != meta.platform:
                 return replace(
                     base,
                     invalid=f"the registry serves {meta.filename} as the {meta.platform} "
@@ -275,7 +285,7 @@ class Upstream:
                 )
             # Replay guard (depguard, stricter than Terraform): the signed list must be the
             # release of this version, not another version's list served again.
-            if not any(platform_of_filename(n, version) for n, _ in shasums.entries):
+            if not any(platform_of_filename(n, version, address.type) for n, _ in shasums.entries):
                 return replace(
                     base,
                     invalid=f"{shasums.url}: the signed checksum list names no package of "
@@ -287,7 +297,7 @@ class Upstream:
             return replace(base, unavailable=e.message)
         platform_zh: dict[Platform, str] = {}
         for filename, digest in shasums.entries:
-            platform = platform_of_filename(filename, version)
+            platform = platform_of_filename(filename, version, address.type)
             if platform is not None:
                 platform_zh.setdefault(platform, f"zh:{digest}")
         return replace(

@@ -146,7 +146,12 @@ def run_verify(
     upstream: Upstream,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Verify every state directory under ``options.paths``; the whole ``verify`` command."""
+    """Verify every state directory under ``options.paths``; the whole ``verify`` command.
+
+    Returns the :class:`Report`. Problems in the repository's files are findings, upstream
+    data that cannot be fetched is a skip. Raises :class:`~depguard.errors.InputError` only for
+    a PATH that is neither a directory nor a lock file.
+    """
     _root, states = read_states(options.paths)
     keys = locked_keys(states)
     if progress is not None:

@@ -495,8 +495,12 @@ class SourceSelector:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         registry: RegistrySource | None = None,
+        working_dir_mirror: bool = True,
     ) -> None:
         self._cli = cli_config
+        # terraform.d/plugins in the working directory is repository content: a caller that
+        # judges untrusted trees can refuse to let it act as an implied mirror.
+        self._working_dir_mirror = working_dir_mirror
         self._fetcher = fetcher
         self._registry = registry or RegistrySource(fetcher, cli_config)
         self._selectors = self._build(cwd, env)
@@ -555,7 +559,11 @@ class SourceSelector:
         # excludes every provider found locally.
         selectors: list[Selector] = []
         local: set[ProviderAddress] = set()
+        base = cwd or Path.cwd()
         for d in implied_mirror_dirs(cwd=cwd, env=env):
+            if not self._working_dir_mirror and d == base / "terraform.d" / "plugins":
+                log.info("not using %s as an implied mirror (repository content)", d)
+                continue
             fs = FilesystemMirrorSource(d)
             try:
                 local |= fs.providers()

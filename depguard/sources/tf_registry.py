@@ -62,7 +62,8 @@ def protocols_supported(protocols: tuple[str, ...]) -> bool:
     """
     if not protocols:
         return True
-    return any(int(p.split(".")[0]) in SUPPORTED_PROTOCOL_MAJORS for p in protocols)
+    majors = {p.split(".")[0] for p in protocols}
+    return any(m.isdigit() and int(m) in SUPPORTED_PROTOCOL_MAJORS for m in majors)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import run_cli
+from tests.support.servers import RegistryBuilder
+from tests.support.signing import GpgSigner, publish_signed
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "acme-infra"
 
@@ -120,3 +122,27 @@ def test_a_poisoned_hash_memo_in_the_shared_cache_is_not_trusted(
     code, report = _verify(dev, "--deep", "--allow-skips")
     assert code == 1
     assert "lock-hash-mismatch" in {f["rule"] for f in report["findings"]}
+
+
+def test_lock_skips_a_version_terraform_cannot_run(
+    tmp_path: Path, registry_server: RegistryBuilder, gpg_signer: GpgSigner, trust_test_ca: Path
+) -> None:
+    """A release that only speaks plugin protocol 4 is not locked (Terraform would refuse it)."""
+    publish_signed(registry_server, gpg_signer, "acme", "old", "0.1.0", protocols=("4.0",))
+    work = tmp_path / "work"
+    work.mkdir()
+    address = registry_server.address("acme", "old")
+    (work / "main.tf").write_text(
+        f'terraform {{\n  required_providers {{\n    old = {{ source = "{address}" }}\n  }}\n}}\n'
+    )
+    config = tmp_path / "depguard.yaml"
+    config.write_text(
+        "trust:\n  terraform:\n    providers: ['*/acme/*']\n    signing_keys:\n"
+        f"      - fingerprint: '{gpg_signer.fingerprint}'\n        providers: ['*/acme/*']\n"
+    )
+    result = run_cli(
+        "--format", "json", "--config", str(config), "lock", str(work), "--platform", "linux_amd64"
+    )
+    assert result.code == 3, result.out + result.err
+    assert "protocol" in result.json()["skipped"][0]["reason"]
+    assert not (work / ".terraform.lock.hcl").exists()
