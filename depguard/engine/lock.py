@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depguard.engine.upstream import Upstream, platform_of_filename
+from depguard.engine.upstream import Upstream
 from depguard.engine.verify import apply_policy
 from depguard.engine.workspace import StateDir, read_states
 from depguard.errors import (
@@ -281,14 +281,8 @@ class Locker:
                 f"{', '.join(meta.protocols)}, which Terraform cannot run (it needs 5 or 6)"
             )
 
-        # The file must be this version's package for this platform (depguard, stricter than
-        # Terraform: stops a registry from serving another release's signed files).
-        if platform_of_filename(meta.filename, meta.version, meta.address.type) != meta.platform:
-            raise IntegrityError(
-                f"{where}: the registry serves {meta.filename}, which is not the "
-                f"{meta.platform} package of version {meta.version}"
-            )
-        release = self._upstream.signed_release(meta)
+        release = self._upstream.authenticated_release(meta)
+        # archiveHashAuthentication: the bytes downloaded are the bytes signed.
         check_archive(meta.filename, download.sha256, release.shasums, registry_shasum=meta.shasum)
         return _Fetched(
             where=where,

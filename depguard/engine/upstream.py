@@ -242,6 +242,46 @@ class Upstream:
         )
         return SignedRelease(shasums=shasums, signer=signer)
 
+    def authenticated_release(self, meta: PackageMeta) -> SignedRelease:
+        """Authenticate the registry's package ``meta`` against its signed release.
+
+        Steps (Terraform's ``PackageAuthenticationAll`` plus depguard's binding checks):
+        1. the served file is this provider's package for this version and platform;
+        2. ``SHA256SUMS`` is signed by a trusted key (:meth:`signed_release`);
+        3. the signed list names the served file (``matchingChecksumAuthentication``) with
+           the hash the registry claims for it;
+        4. the signed list is this version's (a replayed older release fails).
+
+        Raises :class:`IntegrityError` / :class:`SignatureError` when any step fails, and
+        :class:`NetworkError` when the data cannot be fetched.
+        """
+        address, version = meta.address, meta.version
+        subject = f"{address} {version}"
+        if platform_of_filename(meta.filename, version, address.type) != meta.platform:
+            raise IntegrityError(
+                f"the registry serves {meta.filename} as the {meta.platform} package of "
+                f"{subject}; it is not that package"
+            )
+        release = self.signed_release(meta)
+        shasums = release.shasums
+        listed = shasums.sha256_for(meta.filename)
+        if listed is None:
+            raise IntegrityError(
+                f"{shasums.url}: the signed checksum list has no SHA-256 hash for "
+                f"{meta.filename}, the package the registry serves for {subject}"
+            )
+        if meta.shasum is not None and listed != meta.shasum.lower():
+            raise IntegrityError(
+                f"the registry says {meta.filename} has sha256 {meta.shasum} but the signed "
+                f"SHA256SUMS lists {listed}"
+            )
+        if not any(platform_of_filename(n, version, address.type) for n, _ in shasums.entries):
+            raise IntegrityError(
+                f"{shasums.url}: the signed checksum list names no package of version "
+                f"{version}; it belongs to another release"
+            )
+        return release
+
     # -- verify: the truth about (provider, version) --------------------------------------
 
     def truth(
@@ -260,37 +300,8 @@ class Upstream:
                     base,
                     unavailable=f"the registry offers no package of {address} {version}",
                 )
-            if platform_of_filename(meta.filename, version, address.type) != meta.platform:
-                return replace(
-                    base,
-                    invalid=f"the registry serves {meta.filename} as the {meta.platform} "
-                    f"package of {address} {version}; it is not that package",
-                )
-            release = self.signed_release(meta)
+            release = self.authenticated_release(meta)
             shasums = release.shasums
-            # Terraform's matchingChecksumAuthentication: the signed list must name the file
-            # the registry serves, with the hash the registry claims for it.
-            listed = shasums.sha256_for(meta.filename)
-            if listed is None:
-                return replace(
-                    base,
-                    invalid=f"{shasums.url}: the signed checksum list has no SHA-256 hash for "
-                    f"{meta.filename}, the package the registry serves for {address} {version}",
-                )
-            if meta.shasum is not None and listed != meta.shasum.lower():
-                return replace(
-                    base,
-                    invalid=f"the registry says {meta.filename} has sha256 {meta.shasum} but "
-                    f"the signed SHA256SUMS lists {listed}",
-                )
-            # Replay guard (depguard, stricter than Terraform): the signed list must be the
-            # release of this version, not another version's list served again.
-            if not any(platform_of_filename(n, version, address.type) for n, _ in shasums.entries):
-                return replace(
-                    base,
-                    invalid=f"{shasums.url}: the signed checksum list names no package of "
-                    f"version {version}; it belongs to another release",
-                )
         except (SignatureError, IntegrityError) as e:
             return replace(base, invalid=e.message)
         except DepguardError as e:  # fetch failures, malformed registry answers (InputError)
