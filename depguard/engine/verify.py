@@ -127,8 +127,10 @@ def judge(
         # Default mode proves the zh: hashes; h1: values (what Terraform checks when it
         # installs from a mirror or cache) need the packages themselves.
         notes = (
-            f"h1: hashes of {h1_unchecked} entries were not checked; run with --deep to "
-            "download and hash every signed package",
+            f"h1: hashes of {h1_unchecked} "
+            f"{'entry' if h1_unchecked == 1 else 'entries'} were not checked "
+            "(only their zh: hashes); run with --deep to download and hash every signed "
+            "package",
         )
     return Report(
         command="verify",
