@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.gpg_fixtures"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.gpg_fixtures",
+    "tests.support.github_server",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_TOKEN = "ghp_DEPGUARDTESTTOKEN0123456789abcdefXYZ"

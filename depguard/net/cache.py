@@ -77,6 +77,7 @@ class UrlEntry:
     content_type: str = ""
     etag: str | None = None
     fetched_at: str = ""  # RFC 3339 UTC; informational (freshness is decided by ETag)
+    link: str | None = None  # the Link header (pagination survives a 304 revalidation)
 
     @classmethod
     def from_json(cls, obj: Any) -> UrlEntry:
@@ -97,6 +98,9 @@ class UrlEntry:
             raise ValueError("content_type/fetched_at not strings")
         if etag is not None and not isinstance(etag, str):
             raise ValueError("etag not a string")
+        link = obj.get("link")
+        if link is not None and not isinstance(link, str):
+            raise ValueError("link not a string")
         return cls(
             url=url,
             sha256=sha,
@@ -106,6 +110,7 @@ class UrlEntry:
             content_type=ctype,
             etag=etag,
             fetched_at=fetched,
+            link=link,
         )
 
 

@@ -369,6 +369,7 @@ class HttpFetcher:
                     status=status,
                     content_type=hdrs.get("content-type", ""),
                     etag=hdrs.get("etag"),
+                    link=hdrs.get("link"),
                 )
             )
         except OSError as e:  # the cache is best-effort; the answer is still good
@@ -626,6 +627,8 @@ def _cached_headers(entry: UrlEntry) -> dict[str, str]:
         hdrs["content-type"] = entry.content_type
     if entry.etag:
         hdrs["etag"] = entry.etag
+    if entry.link:
+        hdrs["link"] = entry.link
     return hdrs
 
 
