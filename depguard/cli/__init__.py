@@ -33,6 +33,23 @@ _GLOBAL_FLAGS = frozenset(
 )
 
 
+# Options a command defines itself under a global option's name (DESIGN.md §1:
+# `depguard tools verify FILE --config aqua.yaml`): after that command they are its own.
+_COMMAND_OPTIONS: dict[tuple[str, ...], frozenset[str]] = {
+    ("tools", "verify"): frozenset({"--config"}),
+}
+
+
+def _command_local(argv: Sequence[str], i: int) -> frozenset[str]:
+    """Options that belong to the command named before position ``i`` of ``argv``."""
+    words = [a for a in argv[:i] if not a.startswith("-")]
+    for path, names in _COMMAND_OPTIONS.items():
+        n = len(path)
+        if any(tuple(words[k : k + n]) == path for k in range(len(words) - n + 1)):
+            return names
+    return frozenset()
+
+
 def hoist_global_options(argv: Sequence[str]) -> list[str]:
     """Return ``argv`` with global options moved in front of the command name.
 
@@ -47,7 +64,12 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
             rest.extend(argv[i:])
             break
         name = arg.split("=", 1)[0]
-        if name in _GLOBAL_WITH_VALUE:
+        if name in _GLOBAL_WITH_VALUE and name in _command_local(argv, i):
+            rest.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                rest.append(argv[i + 1])
+                i += 1
+        elif name in _GLOBAL_WITH_VALUE:
             hoisted.append(arg)
             if "=" not in arg and i + 1 < len(argv):
                 hoisted.append(argv[i + 1])

@@ -149,6 +149,7 @@ def _callback(
 
 def build_app() -> typer.Typer:
     """Return the configured typer application (commands imported here, bodies lazily)."""
+    from depguard.cli import aqua as aqua_cmd
     from depguard.cli import lock as lock_cmd
     from depguard.cli import verify as verify_cmd
 
@@ -165,4 +166,5 @@ def build_app() -> typer.Typer:
     app.callback()(_callback)
     verify_cmd.register(app)
     lock_cmd.register(app)
+    aqua_cmd.register(app)
     return app

@@ -154,6 +154,21 @@ class GlobalOptions:
             sys.stdout.flush()
         return self.exit_code(report)
 
+    def emit_text(self, text: str) -> None:
+        """Write already-rendered ``text`` to ``--output`` (atomically) or stdout, redacted."""
+        from depguard.util.atomic import write_atomic
+        from depguard.util.redact import redact
+
+        text = redact(text)
+        if self.output is not None:
+            try:
+                write_atomic(self.output, text)
+            except OSError as e:
+                raise InputError(str(self.output), f"cannot write output: {e.strerror}") from e
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
     def exit_code(self, report: Report) -> int:
         """Exit code of DESIGN.md §1: findings ≥ --fail-on → 1; else skips → 3; else 0."""
         worst = report.max_severity()

@@ -12,6 +12,7 @@ from depguard.cli.options import GlobalOptions
 
 if TYPE_CHECKING:
     from depguard.config import Config
+    from depguard.engine.aqua_upstream import AquaUpstream
     from depguard.engine.upstream import Upstream
     from depguard.formats.tf_cli_config import CliConfig
     from depguard.net.cache import Cache
@@ -91,6 +92,19 @@ class Runtime:
             config=self.config,
             registry=RegistrySource(self.fetcher, self.cli_config),
             jobs=self.jobs,
+        )
+
+    def aqua_upstream(self) -> AquaUpstream:
+        """The run's :class:`AquaUpstream` (GitHub URLs and limits from depguard.yaml)."""
+        from depguard.aqua.platform import GitHubUrls
+        from depguard.engine.aqua_upstream import AquaUpstream
+
+        gh = self.config.github
+        return AquaUpstream(
+            fetcher=self.fetcher,
+            github=GitHubUrls(url=gh.url, api_url=gh.api_url, raw_url=gh.raw_url),
+            jobs=self.jobs,
+            max_download_bytes=self.config.limits.max_download_bytes,
         )
 
     def provider_source(

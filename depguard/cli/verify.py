@@ -13,10 +13,11 @@ from depguard.cli.options import GlobalOptions
 def register(app: typer.Typer) -> None:
     app.command(
         "verify",
-        help="Check every .terraform.lock.hcl under PATH against the providers' signed "
+        help="Check every .terraform.lock.hcl and aqua config under PATH against signed "
         "upstream data and the trust policy. Default mode checks every zh: hash against the "
-        "signed SHA256SUMS without downloading packages; --deep also downloads and hashes "
-        "every package to check h1: hashes.",
+        "signed SHA256SUMS and every aqua-checksums.json entry against the upstream checksum "
+        "file (after its declared signatures verify) without downloading packages; --deep "
+        "also downloads and hashes every package (h1: hashes, asset-level signatures).",
     )(verify)
 
 
@@ -68,7 +69,11 @@ def verify(
         deep=deep,
     )
     report = run_verify(
-        options, config=runtime.config, upstream=runtime.upstream(), progress=runtime.progress
+        options,
+        config=runtime.config,
+        upstream=runtime.upstream(),
+        aqua=runtime.aqua_upstream(),
+        progress=runtime.progress,
     )
     runtime.progress.done()
     raise typer.Exit(opts.emit(report))

@@ -295,6 +295,13 @@ def parse_config(text: str, path: str, *, base_dir: Path | None = None) -> Confi
             config,
             cache_dir=None if config.cache_dir is None else base_dir / config.cache_dir,
             snapshot_dirs=tuple(base_dir / p for p in config.snapshot_dirs),
+            trust=replace(
+                config.trust,
+                aqua=replace(
+                    config.trust.aqua,
+                    policy_files=tuple(base_dir / p for p in config.trust.aqua.policy_files),
+                ),
+            ),
         )
     return replace(config, source=path)
 

@@ -119,6 +119,9 @@ class AquaTrust:
 
     registries: tuple[AquaRegistry, ...] = (AquaRegistry(type="standard"),)
     github_owners: tuple[str, ...] | None = None
+    # aqua-policy.yaml files to honour besides the Git root's (like AQUA_POLICY_CONFIG);
+    # relative to depguard.yaml.
+    policy_files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

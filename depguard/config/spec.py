@@ -259,6 +259,7 @@ SPEC = Map(
                             )
                         ),
                         "github_owners": _OWNERS,
+                        "policy_files": Seq(_PATH),
                     },
                 ),
                 "actions": Map(

@@ -19,6 +19,7 @@ from depguard.rules import LOCK_CHECKS, invalid_manifest
 
 if TYPE_CHECKING:
     from depguard.config import Config
+    from depguard.engine.aqua_upstream import AquaUpstream
     from depguard.engine.upstream import Upstream
 
 
@@ -146,15 +147,18 @@ def run_verify(
     *,
     config: Config,
     upstream: Upstream,
+    aqua: AquaUpstream | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Verify every state directory under ``options.paths``; the whole ``verify`` command.
+    """Verify every state directory and aqua config under ``options.paths``; the whole
+    ``verify`` command.
 
     Returns the :class:`Report`. Problems in the repository's files are findings, upstream
     data that cannot be fetched is a skip. Raises :class:`~depguard.errors.InputError` only for
-    a PATH that is neither a directory nor a lock file.
+    a PATH that is neither a directory nor a lock file. ``aqua`` (the aqua upstream) turns on
+    the aqua half.
     """
-    _root, states = read_states(options.paths)
+    root, states = read_states(options.paths)
     keys = locked_keys(states)
     if progress is not None:
         progress(f"{len(states)} state directories, {len(keys)} provider versions")
@@ -162,11 +166,28 @@ def run_verify(
     if options.deep:
         truths = upstream.deepen(truths, first=options.platforms, progress=progress)
     report = judge(states, truths, config=config, platforms=options.platforms, deep=options.deep)
-    if not states:
+    found = bool(states)
+    if aqua is not None:
+        from depguard.engine.aqua import find_aqua_configs, merge_reports, run_aqua_verify
+
+        if find_aqua_configs(options.paths):
+            found = True
+            report = merge_reports(
+                report,
+                run_aqua_verify(
+                    options.paths,
+                    config=config,
+                    upstream=aqua,
+                    deep=options.deep,
+                    root=root,
+                    progress=progress,
+                ),
+            )
+    if not found:
         # Nothing verified is not "verified": a wrong PATH must not pass a CI gate.
         paths = ", ".join(str(p) for p in options.paths)
         report = replace(
             report,
-            skipped=(Skip(subject=paths, reason="no state directories found"),),
+            skipped=(Skip(subject=paths, reason="no state directories or aqua configs found"),),
         )
     return report

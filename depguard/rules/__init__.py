@@ -1,7 +1,8 @@
 """The rule registry: one module per rule id, registered once, here.
 
 A rule module defines ``META`` (its :class:`~depguard.rules.base.RuleMeta`) and, depending on
-what it judges, a check function: ``check_lock(LockContext)`` for lock-file rules. A test
+what it judges, a check function: ``check_lock(LockContext)`` for lock-file rules; aqua rules
+are judged by :mod:`depguard.engine.aqua`, which builds their findings from ``META``. A test
 asserts that every id is unique, documented in the README and exercised by a positive and a
 negative fixture.
 """
@@ -14,6 +15,12 @@ from typing import TYPE_CHECKING, cast
 
 from depguard.model import Finding, RuleId
 from depguard.rules import (
+    aqua_checksum_disabled,
+    aqua_checksum_mismatch,
+    aqua_checksum_missing,
+    aqua_not_allowed,
+    aqua_registry_unpinned,
+    aqua_signature_invalid,
     invalid_manifest,
     lock_constraint_violation,
     lock_hash_mismatch,
@@ -35,6 +42,17 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     lock_constraint_violation,
     provider_signature_invalid,
     provider_not_allowed,
+    aqua_checksum_mismatch,
+    aqua_checksum_missing,
+    aqua_signature_invalid,
+    aqua_registry_unpinned,
+    aqua_not_allowed,
+    aqua_checksum_disabled,
+)
+
+# Rules judged by an engine module rather than a per-file check function.
+ENGINE_RULES: frozenset[str] = frozenset(
+    m.META.id for m in RULE_MODULES if m.__name__.rsplit(".", 1)[1].startswith("aqua_")
 )
 
 ALL: tuple[RuleMeta, ...] = tuple(cast(RuleMeta, m.META) for m in RULE_MODULES)

@@ -29,6 +29,21 @@ LOCKS = {
 }
 
 
+AQUA_SUMS = "aqua/aqua-checksums.json"
+AQUA = {
+    "acme/drift-report v0.7.2 darwin/arm64": ["checksum-file", "cosign"],
+    "acme/drift-report v0.7.2 linux/amd64": ["checksum-file", "cosign"],
+    "acme/infra-cli v1.4.0 darwin/arm64": ["checksum-file", "minisign"],
+    "acme/infra-cli v1.4.0 linux/amd64": ["checksum-file", "minisign"],
+    "malancas/attest-demo v0.0.1 linux/amd64": ["release-digest"],
+    "slsa-framework/example-package v14 linux/amd64": ["release-digest"],
+    "trailofbits/rfc8785.py v0.1.2 darwin/arm64": ["release-digest"],
+    "trailofbits/rfc8785.py v0.1.2 linux/amd64": ["release-digest"],
+    "registry acme (acme/aqua-registry@v1.2.0)": ["aqua-checksums:sha256"],
+}
+CHECKED = 7 + len(AQUA)
+
+
 def copy_example(tmp_path: Path) -> Path:
     """A private copy of the example as a repository of its own (``.git`` marks the root)."""
     root = tmp_path / "acme-infra"
@@ -54,10 +69,14 @@ def test_readme_main_job_in_place() -> None:
     report = result.json()
     assert report["schema"] == "depguard.report/v1" and report["command"] == "verify"
     assert report["findings"] == [] and report["skipped"] == []
-    assert report["summary"] == {"checked": 7, "findings": 0, "skipped": 0}
+    assert report["summary"] == {"checked": CHECKED, "findings": 0, "skipped": 0}
     for (path, subject), evidence in _checked(result).items():
         # relative to the repository root (the checkout, or the example when not in git)
-        assert any(path.endswith(lock) for lock in LOCKS) and not path.startswith("/"), path
+        assert not path.startswith("/"), path
+        if path.endswith(AQUA_SUMS):
+            assert AQUA[subject] == evidence, (subject, evidence)
+            continue
+        assert any(path.endswith(lock) for lock in LOCKS), path
         key = HASHICORP if subject.startswith(NULL) else DEMO_KEY
         assert evidence == [key, "zh"], (subject, evidence)
 
@@ -67,7 +86,8 @@ def test_readme_main_job_text_output() -> None:
     assert result.code == 0, result.err
     assert f"✓ {NULL} 3.1.0  {HASHICORP}, zh" in result.out
     assert f"✓ {DEMO} 1.3.0  {DEMO_KEY}, zh" in result.out
-    assert result.out.rstrip().endswith("7 checked, 0 findings, 0 skipped")
+    assert "✓ acme/infra-cli v1.4.0 linux/amd64  checksum-file, minisign" in result.out
+    assert result.out.rstrip().endswith(f"{CHECKED} checked, 0 findings, 0 skipped")
 
 
 def test_verify_copy_lists_every_entry_with_its_signer(tmp_path: Path) -> None:
@@ -79,6 +99,7 @@ def test_verify_copy_lists_every_entry_with_its_signer(tmp_path: Path) -> None:
         for path, entries in LOCKS.items()
         for address, version in entries.items()
     }
+    expected.update({(AQUA_SUMS, subject): evidence for subject, evidence in AQUA.items()})
     assert _checked(result) == expected
 
 
@@ -108,8 +129,17 @@ def test_deep_offline_skips_null_but_checks_the_demo_h1(tmp_path: Path) -> None:
         assert "not available offline" in skip["reason"]
         assert "terraform-provider-null_3.1.0_linux_amd64.zip" in skip["reason"]
     checked = _checked(result)
-    for (_path, subject), evidence in checked.items():
-        if subject.startswith(DEMO):
+    deep_aqua = {
+        **AQUA,
+        "malancas/attest-demo v0.0.1 linux/amd64": ["github-attestation"],
+        "slsa-framework/example-package v14 linux/amd64": ["slsa"],
+        "trailofbits/rfc8785.py v0.1.2 darwin/arm64": ["cosign"],
+        "trailofbits/rfc8785.py v0.1.2 linux/amd64": ["cosign"],
+    }
+    for (path, subject), evidence in checked.items():
+        if path == AQUA_SUMS:
+            assert deep_aqua[subject] == evidence, (subject, evidence)
+        elif subject.startswith(DEMO):
             assert evidence == [DEMO_KEY, "zh", "h1"], (subject, evidence)
         else:
             assert evidence == [HASHICORP, "zh"], (subject, evidence)
@@ -182,7 +212,7 @@ def test_example_fails_closed_without_its_pin(tmp_path: Path) -> None:
     root = copy_example(tmp_path)
     config = root / "depguard.yaml"
     text = config.read_text()
-    config.write_text(text[: text.index("    signing_keys:")] + text[text.index("\nrollout:") :])
+    config.write_text(text[: text.index("    signing_keys:")] + text[text.index("  aqua:\n") :])
     result = _run("--format", "json", "verify", str(root), "--offline")
     assert result.code == 1, result.out
     rules = {(f["rule"], f["subject"].split()[0]) for f in result.json()["findings"]}

@@ -70,7 +70,7 @@ def test_a_path_without_state_directories_is_a_skip(example: Path) -> None:
     empty.mkdir()
     code, report = _verify(empty)
     assert code == 3
-    assert report["skipped"][0]["reason"] == "no state directories found"
+    assert report["skipped"][0]["reason"] == "no state directories or aqua configs found"
     code, _ = _verify(empty, "--allow-skips")
     assert code == 0
 

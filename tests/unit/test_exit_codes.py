@@ -235,7 +235,7 @@ def test_double_dash_ends_option_hoisting(repo: Path, monkeypatch: pytest.Monkey
     shutil.copytree(repo, weird)
     result = run_cli("--format", "json", "--offline", "verify", "--", "-v")
     assert result.code == 0, result.out + result.err
-    assert result.json()["summary"]["checked"] == 7
+    assert result.json()["summary"]["checked"] == 16  # 7 lock entries, 9 aqua checks
 
 
 # --- environment variables ------------------------------------------------------------------
@@ -247,7 +247,7 @@ def test_depguard_format_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.code == 0
     assert result.json()["schema"] == "depguard.report/v1"
     flag = run_cli("--offline", "verify", str(repo), "--format", "text")
-    assert flag.code == 0 and flag.out.rstrip().endswith("7 checked, 0 findings, 0 skipped")
+    assert flag.code == 0 and flag.out.rstrip().endswith("16 checked, 0 findings, 0 skipped")
 
 
 def test_depguard_fail_on_env(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
