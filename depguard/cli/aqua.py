@@ -254,13 +254,17 @@ def trust_update(
         typer.Option(
             "--write",
             metavar="FILE",
+            envvar="DEPGUARD_TRUST_WRITE",
             help="Where to write the refreshed trusted_root.json (repeatable; default: the "
             "pinned copy depguard uses, DEPGUARD_SIGSTORE_TRUSTED_ROOT or the shipped file).",
             show_default=False,
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would change; write nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", envvar="DEPGUARD_DRY_RUN", help="Print what would change; write nothing."
+        ),
     ] = False,
 ) -> None:
     from depguard.cli.runtime import Runtime

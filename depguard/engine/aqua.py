@@ -909,6 +909,8 @@ def run_checksums_update(
                 changes.append(ChecksumChange(path=shown, id=removed, old="", new=None))
         state_changes = [c for c in changes if c.path == shown]
         if not state_changes:
+            if complete:
+                notes.append(f"{shown}: up to date ({len(touched)} entries in use)")
             continue
         missing_ids = [c.id for c in state_changes if c.new is not None]
         stale_ids = [c.id for c in state_changes if c.new is None]
@@ -995,7 +997,7 @@ def verify_tool_file(
     verify against it. Raises :class:`ConfigError` when the package or config cannot be found.
     """
     from depguard.errors import ConfigError
-    from depguard.verify.checksum_file import file_digest
+    from depguard.verify.intoto import Artifact as DataArtifact
 
     name, sep, version = package.partition("@")
     if not sep or not name or not version:
@@ -1033,10 +1035,13 @@ def verify_tool_file(
             skipped.append(Skip(subject=subject, reason=a.reason or "", path=state.display))
             continue
         algorithm = a.checksum_file.algorithm if a.checksum_file is not None else "sha256"
-        sha256 = file_digest(file, "sha256")
-        digest = sha256 if algorithm == "sha256" else file_digest(file, algorithm)
-        evidence: list[str] = []
         entry = state.checksums.get(a.checksum_id) if state.checksums is not None else None
+        data = DataArtifact(file)
+        # One read of the file for every digest any check needs (50 MB installers).
+        data.precompute("sha256", algorithm, *((entry.algorithm,) if entry is not None else ()))
+        sha256 = data.hexdigest("sha256")
+        digest = data.hexdigest(algorithm)
+        evidence: list[str] = []
         shown = state.checksums_display or state.display
         if entry is None:
             findings.append(
@@ -1046,7 +1051,7 @@ def verify_tool_file(
                     subject=subject,
                 )
             )
-        elif entry.checksum.lower() != file_digest(file, entry.algorithm):
+        elif entry.checksum.lower() != data.hexdigest(entry.algorithm):
             findings.append(
                 aqua_checksum_mismatch.META.finding(
                     message=f"{file}: {entry.algorithm} does not match the entry for "
@@ -1084,7 +1089,7 @@ def verify_tool_file(
                 else:
                     evidence.append("checksum-file")
                     evidence.extend(checked_file.evidence)
-            evidence.extend(upstream.asset_signatures(a, file, sha256))
+            evidence.extend(upstream.asset_signatures(a, data, sha256))
         except DepguardError as e:
             from depguard.errors import IntegrityError, SignatureError
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from depguard.formats.aqua_config import AquaRegistryRef
     from depguard.net.fetcher import Download, Fetcher
     from depguard.sources.github import GitHubSource
+    from depguard.verify.intoto import Artifact as DataArtifact
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -202,7 +203,9 @@ class AquaUpstream:
 
     # -- signatures -------------------------------------------------------------------------
 
-    def verify_cosign(self, spec: CosignSpec, data: bytes | Path, *, source: str) -> str:
+    def verify_cosign(
+        self, spec: CosignSpec, data: bytes | Path | DataArtifact, *, source: str
+    ) -> str:
         """Verify a cosign declaration over ``data``; return the evidence kind."""
         from depguard.verify.sigstore import verify_cosign
 
@@ -217,9 +220,14 @@ class AquaUpstream:
         )
         return "cosign"
 
-    def verify_minisign(self, spec: MinisignSpec, data: bytes | Path, *, source: str) -> str:
+    def verify_minisign(
+        self, spec: MinisignSpec, data: bytes | Path | DataArtifact, *, source: str
+    ) -> str:
+        from depguard.verify.intoto import Artifact as DataArtifact
         from depguard.verify.minisign import verify_minisign
 
+        if isinstance(data, DataArtifact):
+            data = data.path if data.path is not None else data.read()
         verify_minisign(
             data,
             self.fetch(spec.signature),
@@ -230,7 +238,7 @@ class AquaUpstream:
         return "minisign"
 
     def verify_attestation(
-        self, spec: AttestationSpec, data: bytes | Path, sha256: str, *, source: str
+        self, spec: AttestationSpec, data: bytes | Path | DataArtifact, sha256: str, *, source: str
     ) -> str:
         from depguard.verify.sigstore import verify_github_attestation
 
@@ -250,7 +258,7 @@ class AquaUpstream:
         )
         return "github-attestation"
 
-    def verify_slsa(self, spec: SlsaSpec, data: bytes | Path, *, source: str) -> str:
+    def verify_slsa(self, spec: SlsaSpec, data: bytes | Path | DataArtifact, *, source: str) -> str:
         from depguard.verify.sigstore import verify_slsa_provenance
 
         verify_slsa_provenance(
@@ -290,7 +298,9 @@ class AquaUpstream:
 
     # -- per artifact -----------------------------------------------------------------------
 
-    def asset_signatures(self, artifact: Artifact, path: Path, sha256: str) -> tuple[str, ...]:
+    def asset_signatures(
+        self, artifact: Artifact, path: Path | DataArtifact, sha256: str
+    ) -> tuple[str, ...]:
         """Verify every asset-level signature the registry declares for ``artifact``."""
         source = artifact.url or artifact.package
         evidence: list[str] = []

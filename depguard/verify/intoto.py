@@ -99,6 +99,30 @@ class Artifact:
         self._digests[algorithm] = value = hasher.digest()
         return value
 
+    def precompute(self, *algorithms: str) -> None:
+        """Hash the artifact for several algorithms in one read (later calls are free).
+
+        Raises:
+            InputError: the file cannot be read.
+        """
+        todo = [a for a in dict.fromkeys(algorithms) if a not in self._digests]
+        if not todo:
+            return
+        hashers = [hashlib.new(a) for a in todo]
+        if isinstance(self._data, Path):
+            try:
+                with self._data.open("rb") as fh:
+                    while chunk := fh.read(_CHUNK):
+                        for h in hashers:
+                            h.update(chunk)
+            except OSError as e:
+                raise InputError(str(self._data), f"cannot read: {e.strerror or e}") from e
+        else:
+            for h in hashers:
+                h.update(self._data)
+        for a, h in zip(todo, hashers, strict=True):
+            self._digests[a] = h.digest()
+
     def hexdigest(self, algorithm: str) -> str:
         """Lower-case hex digest (see :meth:`digest`)."""
         return self.digest(algorithm).hex()

@@ -326,7 +326,7 @@ def _check_candidate(
 
 
 def verify_bundle(
-    data: bytes | Path,
+    data: bytes | Path | Artifact,
     bundle: bytes,
     policy: CertificatePolicy,
     *,
@@ -350,7 +350,7 @@ def verify_bundle(
         UnsupportedError: material depguard recognises but cannot verify offline.
     """
     trust = resolve_trust_material(trusted_root)
-    artifact = Artifact(data)
+    artifact = data if isinstance(data, Artifact) else Artifact(data)
     candidates = bundle_candidates(bundle, source=source)
     return _first_of(
         candidates, lambda c: _check_candidate(c, artifact, policy, trust, source), source
@@ -361,7 +361,7 @@ def verify_bundle(
 
 
 def verify_cosign(
-    data: bytes | Path,
+    data: bytes | Path | Artifact,
     *,
     bundle: bytes | None = None,
     signature: bytes | None = None,
@@ -455,7 +455,7 @@ def _predicate_type(candidate: Candidate) -> str | None:
 
 
 def verify_github_attestation(
-    data: bytes | Path,
+    data: bytes | Path | Artifact,
     bundles: Sequence[bytes],
     *,
     repo: str,
@@ -494,7 +494,7 @@ def verify_github_attestation(
         ]
     )
     trust = resolve_trust_material(trusted_root)
-    artifact = Artifact(data)
+    artifact = data if isinstance(data, Artifact) else Artifact(data)
     candidates: list[Candidate] = []
     for index, raw in enumerate(bundles, start=1):
         where = source if len(bundles) == 1 else f"{source}#{index}"
@@ -539,7 +539,7 @@ def _normalise_source_uri(source_uri: str, source: str) -> str:
 
 
 def verify_slsa_provenance(
-    data: bytes | Path,
+    data: bytes | Path | Artifact,
     provenance: bytes,
     *,
     source_uri: str,
@@ -577,7 +577,7 @@ def verify_slsa_provenance(
         children.append(SourceRepositoryRef(f"refs/tags/{source_tag}"))
     policy = PolicySet(children)
     trust = resolve_trust_material(trusted_root)
-    artifact = Artifact(data)
+    artifact = data if isinstance(data, Artifact) else Artifact(data)
 
     def check(candidate: Candidate) -> BundleResult:
         where = candidate.where(source)
@@ -637,7 +637,7 @@ def _pem_candidates(certificate: bytes, source: str) -> list[bytes]:
 
 def fetch_rekor_bundle(
     fetcher: Fetcher,
-    data: bytes | Path,
+    data: bytes | Path | Artifact,
     *,
     signature: bytes,
     certificate: bytes,
@@ -663,7 +663,7 @@ def fetch_rekor_bundle(
     """
     import rfc8785
 
-    artifact = Artifact(data)
+    artifact = data if isinstance(data, Artifact) else Artifact(data)
     text = signature.strip()
     try:
         raw_signature = base64.b64decode(text, validate=True)
