@@ -256,7 +256,8 @@ def trust_update(
             metavar="FILE",
             envvar="DEPGUARD_TRUST_WRITE",
             help="Where to write the refreshed trusted_root.json (repeatable; default: the "
-            "pinned copy depguard uses, DEPGUARD_SIGSTORE_TRUSTED_ROOT or the shipped file).",
+            "pinned copy depguard uses, DEPGUARD_SIGSTORE_TRUSTED_ROOT or the shipped file, "
+            "and the TUF root beside it).",
             show_default=False,
         ),
     ] = None,
@@ -266,6 +267,25 @@ def trust_update(
             "--dry-run", envvar="DEPGUARD_DRY_RUN", help="Print what would change; write nothing."
         ),
     ] = False,
+    tuf_url: Annotated[
+        str,
+        typer.Option(
+            "--tuf-url",
+            metavar="URL",
+            envvar="DEPGUARD_TUF_URL",
+            help="The Sigstore TUF repository (a mirror, or a private Sigstore instance).",
+        ),
+    ] = "https://tuf-repo-cdn.sigstore.dev",
+    tuf_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--tuf-root",
+            metavar="FILE",
+            envvar="DEPGUARD_TUF_ROOT",
+            help="TUF root.json to start the update from (default: the pinned tuf-root.json).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     from depguard.cli.runtime import Runtime
     from depguard.verify.trust_root import pinned_root_paths, update_trusted_root
@@ -273,7 +293,16 @@ def trust_update(
     opts: GlobalOptions = ctx.obj
     runtime = Runtime.create(opts, start=Path.cwd(), jobs=1)
     targets = list(output) if output else pinned_root_paths()
-    changes = update_trusted_root(runtime.fetcher, [] if dry_run else targets)
+    tuf_targets = (
+        [] if output else [p.with_name("tuf-root.json") for p in targets if p.parent.is_dir()]
+    )
+    changes = update_trusted_root(
+        runtime.fetcher,
+        [] if dry_run else targets,
+        metadata_url=tuf_url,
+        tuf_root=tuf_root,
+        tuf_root_dest_paths=[] if dry_run else tuf_targets,
+    )
     if not changes:
         opts.emit_text("The Sigstore trusted root is up to date.\n")
     else:
