@@ -398,7 +398,14 @@ def _policy_reason(
     """Why a package is not allowed (aqua-policy.yaml semantics, then depguard's policy)."""
     from depguard.formats.aqua_policy import check_package
 
-    reason = check_package(state.policies, name=ref.name, version=ref.version, registry=reg)
+    prefix = definition.raw.get("version_prefix") if definition is not None else None
+    reason = check_package(
+        state.policies,
+        name=ref.name,
+        version=ref.version,
+        registry=reg,
+        version_prefix=prefix if isinstance(prefix, str) else "",
+    )
     if reason is not None:
         return reason
     trust = config.trust.aqua

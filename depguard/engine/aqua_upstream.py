@@ -365,6 +365,8 @@ class AquaUpstream:
             )
         if artifact.url is None:
             return ArtifactTruth(unavailable="the artifact has no download URL")
+        if published is None and not asset_signed and not allow_tofu:
+            return ArtifactTruth(unavailable=_TOFU_REASON)  # do not download for nothing
         got = self.download(artifact.url)
         computed = got.sha256 if algorithm == "sha256" else file_digest(got.path, algorithm)
         if published is not None and published.lower() != computed.lower():

@@ -206,8 +206,9 @@ class _Builder:
     # -- anchors --------------------------------------------------------------------------
 
     def define(self, name: str, line: int) -> _Anchor:
-        if name in self.anchors:
-            raise self.error(f"anchor &{name} is defined twice", line)
+        # YAML lets an anchor be redefined (later aliases see the newest), and so do Go's YAML
+        # libraries aqua uses: the standard registry.yaml concatenates files whose anchor names
+        # repeat. PyYAML's composer would refuse it; this builder does not.
         anchor = _Anchor()
         self.anchors[name] = anchor
         return anchor
