@@ -123,7 +123,7 @@ class GlobalOptions:
             cache_dir=config.cache_dir,
             snapshot_dirs=tuple(config.snapshot_dirs),
             github_token=token,
-            github_api_host=urlsplit(config.github.api_url).netloc or "api.github.com",
+            github_api_host=urlsplit(config.github.api_url).hostname or "api.github.com",
             request_timeout=config.limits.timeout.total_seconds(),
             download_timeout=config.limits.download_timeout.total_seconds(),
             max_download_bytes=config.limits.max_download_bytes,

@@ -75,13 +75,14 @@ def is_aqua_config(path: Path) -> bool:
     return bool(_CONFIG_NAME.fullmatch(path.name))
 
 
-def find_aqua_configs(paths: Sequence[Path]) -> list[Path]:
-    """Every aqua config under ``paths`` (files given directly are taken as configs)."""
+def find_aqua_configs(paths: Sequence[Path], *, explicit: bool = False) -> list[Path]:
+    """Every aqua config under ``paths``. A file given directly is taken when it is named like
+    an aqua config, or always with ``explicit`` (aqua's ``-c FILE`` accepts any name)."""
     found: set[Path] = set()
     for top in paths:
         top = top.resolve()
         if top.is_file():
-            if is_aqua_config(top):
+            if explicit or is_aqua_config(top):
                 found.add(top)
             continue
         if not top.is_dir():
@@ -109,7 +110,11 @@ def _is_main_config(path: Path) -> bool:
 
 
 def read_aqua_states(
-    paths: Sequence[Path], root: Path | None = None, *, policy_files: Sequence[Path] = ()
+    paths: Sequence[Path],
+    root: Path | None = None,
+    *,
+    policy_files: Sequence[Path] = (),
+    explicit: bool = False,
 ) -> tuple[Path, list[AquaState]]:
     """Discover and read every aqua config under ``paths``; return (repo root, states)."""
     from depguard.formats.aqua_checksums import parse_checksums
@@ -119,7 +124,7 @@ def read_aqua_states(
     root = root if root is not None else repository_root(paths[0])
     policies = _read_policies(root, policy_files)
     states: list[AquaState] = []
-    for path in find_aqua_configs(paths):
+    for path in find_aqua_configs(paths, explicit=explicit):
         state = AquaState(path=path, display=display_path(path, root), root=root)
         states.append(state)
         state.policies = policies[0]
@@ -823,6 +828,10 @@ def run_checksums_update(
         if not state.config.checksum.enabled and state.checksums is None:
             continue  # aqua writes no checksum file when checksums are off
         shown = state.checksums_display
+        if state.errors:
+            # An unreadable config part or checksum file: never rewrite it from scratch.
+            notes.append(f"{shown}: not written, because {state.display} has parse errors")
+            continue
         cs = state.checksums if state.checksums is not None else empty_checksums(shown)
         touched: set[str] = set()
         complete = True
@@ -868,6 +877,9 @@ def run_checksums_update(
             if p.skip is not None:
                 complete = False
                 skipped.append(Skip(subject=p.subject, reason=p.skip, path=shown))
+                continue
+            if any(f.rule == "invalid-manifest" for f in p.findings):
+                complete = False  # its entries cannot be computed (see the finding)
                 continue
             for a in p.artifacts:
                 if not a.supported or a.checksum_id is None:
@@ -1017,7 +1029,9 @@ def verify_tool_file(
     if not cfg_path.is_file():
         raise ConfigError(f"--config {cfg_path}: not a file")
     root = repository_root(cfg_path.resolve().parent)
-    _, states = read_aqua_states([cfg_path], root, policy_files=config.trust.aqua.policy_files)
+    _, states = read_aqua_states(
+        [cfg_path], root, policy_files=config.trust.aqua.policy_files, explicit=True
+    )
     state = states[0]
     if state.errors:
         raise state.errors[0]

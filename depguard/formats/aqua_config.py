@@ -285,6 +285,12 @@ class _Loader:
         check_keys(data, _TOP_KEYS, display)
         return data
 
+    def shown(self, path: Path) -> str:
+        """``path`` relative to the repository root when it is inside (stable messages)."""
+        if self.repo_root is not None and path.is_relative_to(self.repo_root):
+            return path.relative_to(self.repo_root).as_posix()
+        return str(path)
+
     def inside_repo(self, path: str | Path) -> bool:
         if self.repo_root is None:
             return True
@@ -529,7 +535,7 @@ class _Loader:
                     file, f"import {pattern!r} matches {match}, outside the repository", line=line
                 )
             if resolved in self.chain:
-                cycle = " -> ".join(str(p) for p in [*self.chain, resolved])
+                cycle = " -> ".join(self.shown(p) for p in [*self.chain, resolved])
                 raise InputError(file, f"import cycle: {cycle}", line=line)
             if len(self.chain) > _MAX_IMPORT_DEPTH:
                 raise InputError(

@@ -169,6 +169,7 @@ def test_other_directories_are_still_checked(tmp_path: Path) -> None:
     assert {f["rule"] for f in report["findings"]} == {"invalid-manifest"}
     paths = {c["path"] for c in report["checked"]}
     assert paths == {
+        "aqua/aqua-checksums.json",
         "envs/prod/dns/.terraform.lock.hcl",
         "envs/prod/network/.terraform.lock.hcl",
         "envs/stg/network/.terraform.lock.hcl",
