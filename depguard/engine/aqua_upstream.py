@@ -129,6 +129,7 @@ class AquaUpstream:
         trusted_root: Path | None = None,
         allow_legacy_minisign: bool = False,
         max_download_bytes: int | None = None,
+        rekor_url: str = "https://rekor.sigstore.dev",
     ) -> None:
         from depguard.sources.github import GitHubSource
 
@@ -139,6 +140,7 @@ class AquaUpstream:
         self._trusted_root = trusted_root
         self._allow_legacy_minisign = allow_legacy_minisign
         self._max_download = max_download_bytes
+        self._rekor_url = rekor_url
         self._files: _Memo[str, bytes] = _Memo()
         self._downloads: _Memo[str, Download] = _Memo()
         self._checksum_files: _Memo[str, CheckedFile] = _Memo()
@@ -207,13 +209,34 @@ class AquaUpstream:
         self, spec: CosignSpec, data: bytes | Path | DataArtifact, *, source: str
     ) -> str:
         """Verify a cosign declaration over ``data``; return the evidence kind."""
-        from depguard.verify.sigstore import verify_cosign
+        from depguard.verify.sigstore import fetch_rekor_bundle, verify_cosign
 
+        bundle = self.fetch(spec.bundle) if spec.bundle else None
+        if bundle is None and spec.key is None and spec.signature and spec.certificate:
+            # A detached keyless .sig + .pem has no trusted time: look the entry up in Rekor
+            # (through the fetcher, so the answer is cached and replays --offline) and verify
+            # the bundle it yields like any other.
+            try:
+                bundle = fetch_rekor_bundle(
+                    self.fetcher,
+                    data,
+                    signature=self.fetch(spec.signature),
+                    certificate=self.fetch(spec.certificate),
+                    source=source,
+                    rekor_url=self._rekor_url,
+                )
+            except NetworkError as e:
+                raise UnsupportedError(
+                    f"{source}: a detached cosign signature needs a Rekor lookup for a trusted "
+                    f"time, which failed ({e.message}); run once online to cache it"
+                ) from e
         verify_cosign(
             data,
-            bundle=self.fetch(spec.bundle) if spec.bundle else None,
-            signature=self.fetch(spec.signature) if spec.signature else None,
-            certificate=self.fetch(spec.certificate) if spec.certificate else None,
+            bundle=bundle,
+            signature=self.fetch(spec.signature) if spec.signature and bundle is None else None,
+            certificate=self.fetch(spec.certificate)
+            if spec.certificate and bundle is None
+            else None,
             key=self.fetch(spec.key) if spec.key else None,
             opts=spec.opts,
             source=source,
