@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from depguard.formats.aqua_checksums import ChecksumFile
     from depguard.formats.aqua_config import AquaConfig, AquaPackageRef, AquaRegistryRef
     from depguard.formats.aqua_policy import Policy
-    from depguard.formats.aqua_registry import PackageDef, Registry
+    from depguard.formats.aqua_registry import LazyRegistry, PackageDef, Registry
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def _read_policies(root: Path, extra: Sequence[Path] = ()) -> tuple[list[Policy]
 class LoadedRegistry:
     """A registry's parsed content, or why it is not available."""
 
-    registry: Registry | None = None
+    registry: Registry | LazyRegistry | None = None
     digests: dict[str, str] = field(default_factory=dict)  # algorithm -> hex of the bytes
     unavailable: str | None = None
     error: InputError | None = None
@@ -240,7 +240,7 @@ def registry_key(reg: AquaRegistryRef) -> str:
 def _load_registries(
     states: Sequence[AquaState], upstream: AquaUpstream, root: Path
 ) -> dict[str, LoadedRegistry]:
-    from depguard.formats.aqua_registry import parse_registry
+    from depguard.formats.aqua_registry import parse_registry_lazily
     from depguard.util.text import decode_utf8
 
     wanted: dict[str, AquaRegistryRef] = {}
@@ -279,7 +279,7 @@ def _load_registries(
             "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
         }
         try:
-            registry = parse_registry(decode_utf8(data, shown), shown)
+            registry = parse_registry_lazily(decode_utf8(data, shown), shown)
         except InputError as e:
             return key, LoadedRegistry(error=e, digests=digests)
         return key, LoadedRegistry(registry=registry, digests=digests)
