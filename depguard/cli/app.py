@@ -13,8 +13,10 @@ from depguard.cli.options import GlobalOptions, OutputFormatName
 HELP = """\
 depguard keeps automated dependency updates in Terraform/IaC monorepos safe.
 
-It verifies .terraform.lock.hcl files against the providers' signed upstream data,
-writes complete lock files for every platform, and reports what it checked and how.
+It verifies .terraform.lock.hcl files against the providers' signed upstream data and
+aqua-checksums.json entries against the checksum files and signatures their aqua registry
+declares, writes complete lock and checksum files for every platform, and reports what it
+checked and how.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, config or unreadable
 input; 3 a check could not be performed (network failure, unsupported signature kind,
