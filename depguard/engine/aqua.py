@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depguard.engine.workspace import display_path, repository_root
+from depguard.engine.workspace import common_root, display_path, repository_root
 from depguard.errors import DepguardError, InputError
 from depguard.model import Checked, Finding, Report, Skip
 from depguard.rules import (
@@ -121,7 +121,7 @@ def read_aqua_states(
     from depguard.formats.aqua_config import load_config
     from depguard.util.text import decode_utf8
 
-    root = root if root is not None else repository_root(paths[0])
+    root = root if root is not None else common_root(paths)
     policies = _read_policies(root, policy_files)
     states: list[AquaState] = []
     for path in find_aqua_configs(paths, explicit=explicit):
@@ -222,13 +222,24 @@ class AquaPlan:
     checked: list[Checked] = field(default_factory=list)  # registries matching their entry
 
     def artifacts(self) -> list[Artifact]:
-        """Distinct artifacts with a checksum id, in a stable order."""
+        """Distinct artifacts with a checksum id (same id *and* same declared evidence), in a
+        stable order."""
         seen: dict[str, Artifact] = {}
         for p in self.packages:
             for a in p.artifacts:
                 if a.supported and a.checksum_id is not None:
-                    seen.setdefault(a.checksum_id, a)
+                    seen.setdefault(truth_key(a), a)
         return [seen[k] for k in sorted(seen)]
+
+
+def truth_key(a: Artifact) -> str:
+    """What upstream truth is memoised by: the checksum id plus everything the registry
+    declares about where the checksum comes from and which signatures vouch for it. Two
+    configs (or registries) that give one asset different evidence are judged separately."""
+    return repr(
+        (a.checksum_id, a.url, a.asset, a.checksum_file, a.cosign, a.slsa, a.minisign,
+         a.attestations)
+    )  # fmt: skip
 
 
 def registry_key(reg: AquaRegistryRef) -> str:
@@ -598,7 +609,7 @@ def gather_truths(
 
     def one(a: Artifact) -> tuple[str, ArtifactTruth]:
         assert a.checksum_id is not None
-        return a.checksum_id, upstream.truth(a, download=download, allow_tofu=allow_tofu)
+        return truth_key(a), upstream.truth(a, download=download, allow_tofu=allow_tofu)
 
     return dict(upstream.map_parallel(one, artifacts))
 
@@ -630,7 +641,7 @@ def judge(
                     )
                 )
                 continue
-            truth = truths.get(a.checksum_id)
+            truth = truths.get(truth_key(a))
             entry = p.state.checksums.get(a.checksum_id) if p.state.checksums is not None else None
             line = (
                 p.state.checksums.line_of(a.checksum_id)
@@ -705,8 +716,8 @@ def run_aqua_verify(
 ) -> Report:
     """The aqua half of ``depguard verify``."""
     plan_ = plan(paths, config=config, upstream=upstream, root=root)
-    wanted_ids = {
-        a.checksum_id
+    wanted_keys = {
+        truth_key(a)
         for p in plan_.packages
         for a in p.artifacts
         if a.checksum_id is not None
@@ -718,7 +729,7 @@ def run_aqua_verify(
         upstream,
         download=deep,
         allow_tofu=True,
-        wanted=lambda a: a.checksum_id in wanted_ids,
+        wanted=lambda a: truth_key(a) in wanted_keys,
         progress=progress,
     )
     findings, skipped, checked = judge(plan_, truths)
@@ -729,8 +740,8 @@ def run_aqua_verify(
         notes = (
             f"{n} aqua {'artifact declares' if n == 1 else 'artifacts declare'} signatures over "
             f"the asset itself ({', '.join(deferred)}); without --deep their entries were "
-            "checked against GitHub's release digest only: run with --deep to download the "
-            "assets and verify the signatures",
+            "checked against the checksum file or GitHub's release digest only: run with "
+            "--deep to download the assets and verify the signatures",
         )
     from depguard.engine.verify import apply_policy
 
@@ -793,13 +804,13 @@ def run_checksums_update(
                 and a.checksum_id is not None
                 and (cs is None or cs.get(a.checksum_id) is None)
             ):
-                missing.add(a.checksum_id)
+                missing.add(truth_key(a))
     truths = gather_truths(
         plan_,
         upstream,
         download=True,
         allow_tofu=allow_tofu,
-        wanted=lambda a: a.checksum_id in missing and _needs_download(a),
+        wanted=lambda a: truth_key(a) in missing and _needs_download(a),
         progress=progress,
     )
     truths.update(
@@ -808,11 +819,14 @@ def run_checksums_update(
             upstream,
             download=False,
             allow_tofu=allow_tofu,
-            wanted=lambda a: a.checksum_id in missing and not _needs_download(a),
+            wanted=lambda a: truth_key(a) in missing and not _needs_download(a),
         )
     )
+    # A registry whose content contradicts its entry decides nothing: keep those findings.
     findings: list[Finding] = [
-        f for f in plan_.findings if f.rule == "invalid-manifest" or f.rule == "aqua-not-allowed"
+        f
+        for f in plan_.findings
+        if f.rule in ("invalid-manifest", "aqua-not-allowed", "aqua-checksum-mismatch")
     ]
     skipped: list[Skip] = []
     checked: list[Checked] = []
@@ -843,7 +857,22 @@ def run_checksums_update(
                 continue
             touched.add(cid)
             loaded = plan_.registries.get(registry_key(reg))
-            if cs.get(cid) is not None:
+            pinned = cs.get(cid)
+            if pinned is not None:
+                got = loaded.digests.get(pinned.algorithm) if loaded is not None else None
+                if got is None or got != pinned.checksum.lower():
+                    # unavailable (a skip) or contradicting its pin (a finding above): none of
+                    # its packages' checksums can be trusted, so nothing is written
+                    complete = False
+                    if got is None:
+                        skipped.append(
+                            Skip(
+                                subject=cid,
+                                reason=(loaded.unavailable if loaded else None)
+                                or "registry not loaded",
+                                path=shown,
+                            )
+                        )
                 continue
             if loaded is None or not loaded.digests:
                 complete = False
@@ -887,7 +916,7 @@ def run_checksums_update(
                 touched.add(a.checksum_id)
                 if cs.get(a.checksum_id) is not None:
                     continue
-                truth = truths.get(a.checksum_id)
+                truth = truths.get(truth_key(a))
                 subject = f"{p.ref.name} {p.ref.version} {a.platform}"
                 if truth is None:
                     complete = False
@@ -966,7 +995,9 @@ def run_checksums_update(
 
 
 def _needs_download(a: Artifact) -> bool:
-    """Without a checksum file the asset itself must be fetched (and its signatures checked)."""
+    """Without a checksum file the asset itself must be fetched (and the signatures declared
+    over it verified). With one, the checksum file (after its own signatures) is the truth,
+    as in aqua; signatures over the asset are for `tools verify` and `verify --deep`."""
     return a.checksum_file is None
 
 
@@ -1043,7 +1074,21 @@ def verify_tool_file(
     ref = replace(base, version=version)
     registries = _load_registries([state], upstream, root)
     planned = _plan_package(state, ref, registries, config, set(), [platform])
-    findings: list[Finding] = list(planned.findings)
+    registry_checks: list[Checked] = []
+    reg = planned.registry
+    about_reg = (
+        set()
+        if reg is None
+        else {reg.checksum_id, f"{state.display} registry {reg.name}",
+              f"{state.display} registry {reg.name} checksum"}
+    )  # fmt: skip
+    # The package's registry must match its pin before anything it declares is believed.
+    findings: list[Finding] = [
+        f
+        for f in _config_findings(state, registries, config, registry_checks)
+        if f.subject in about_reg
+    ]
+    findings.extend(planned.findings)
     skipped: list[Skip] = []
     checked: list[Checked] = []
     if planned.skip is not None:
@@ -1128,6 +1173,13 @@ def verify_tool_file(
                 )
             elif isinstance(e, InputError) and not str(e.path).startswith("http"):
                 raise
+            elif isinstance(e, InputError):
+                # malformed upstream signature material fails like a bad signature
+                findings.append(
+                    aqua_signature_invalid.META.finding(
+                        message=e.message, path=shown, subject=subject
+                    )
+                )
             else:
                 skipped.append(Skip(subject=subject, reason=e.message, path=shown))
         if evidence:

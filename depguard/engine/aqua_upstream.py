@@ -351,7 +351,11 @@ class AquaUpstream:
             return ArtifactTruth(failure=("aqua-signature-invalid", e.message))
         except IntegrityError as e:
             return ArtifactTruth(failure=("aqua-checksum-mismatch", e.message))
-        except (NetworkError, UnsupportedError, InputError) as e:
+        except InputError as e:
+            # Malformed signature material from upstream (a garbage bundle, .sig, provenance
+            # or attestation) fails, as aqua's verifiers fail: it is never just a skip.
+            return ArtifactTruth(failure=("aqua-signature-invalid", e.message))
+        except (NetworkError, UnsupportedError) as e:
             return ArtifactTruth(unavailable=_short_kind(e))
 
     def _truth(self, artifact: Artifact, *, download: bool, allow_tofu: bool) -> ArtifactTruth:
@@ -364,27 +368,35 @@ class AquaUpstream:
         trust: Trust | None = None
         if spec is not None:
             checked = self.checksum_file(spec)
-            published = checksum_for(
-                checked.text,
-                artifact.asset or "",
-                algorithm=spec.algorithm,
-                file_format=spec.file_format,
-                pattern_checksum=spec.pattern_checksum,
-                pattern_file=spec.pattern_file,
-                source=checked.url,
-            )
+            try:
+                published = checksum_for(
+                    checked.text,
+                    artifact.asset or "",
+                    algorithm=spec.algorithm,
+                    file_format=spec.file_format,
+                    pattern_checksum=spec.pattern_checksum,
+                    pattern_file=spec.pattern_file,
+                    source=checked.url,
+                )
+            except InputError as e:
+                raise IntegrityError(f"the upstream checksum file is unusable: {e.message}") from e
             evidence.append("checksum-file")
             evidence.extend(checked.evidence)
             trust = "signed" if checked.evidence else "published"
         asset_signed = _has_asset_signatures(artifact)
         if not download:
+            # Signatures over the asset itself need the asset: they are left for --deep (and
+            # `checksums update`, which always verifies them), and said so.
+            deferred = _asset_signature_kinds(artifact)
             if published is None:
                 truth = self._release_digest_truth(artifact, allow_tofu=allow_tofu)
-                if asset_signed:
-                    truth = replace(truth, deferred=artifact.evidence)
-                return truth
+                return replace(truth, deferred=deferred)
             return ArtifactTruth(
-                checksum=published, algorithm=algorithm, trust=trust, evidence=tuple(evidence)
+                checksum=published,
+                algorithm=algorithm,
+                trust=trust,
+                evidence=tuple(evidence),
+                deferred=deferred,
             )
         if artifact.url is None:
             return ArtifactTruth(unavailable="the artifact has no download URL")
@@ -432,6 +444,17 @@ _TOFU_REASON = (
     "--allow-tofu to trust its current bytes"
 )
 _NO_UPSTREAM = "no upstream checksum or digest is available for this artifact"
+
+
+def _asset_signature_kinds(artifact: Artifact) -> tuple[str, ...]:
+    """Evidence kinds of the signatures declared over the asset itself."""
+    declared = (
+        ("github-attestation", artifact.attestations),
+        ("cosign", artifact.cosign),
+        ("slsa", artifact.slsa),
+        ("minisign", artifact.minisign),
+    )
+    return tuple(kind for kind, spec in declared if spec is not None)
 
 
 def _has_asset_signatures(artifact: Artifact) -> bool:

@@ -62,6 +62,14 @@ def repository_root(start: Path) -> Path:
     return here
 
 
+def common_root(paths: Sequence[Path]) -> Path:
+    """The repository root of all ``paths``: the nearest ``.git`` above their common
+    directory, else that directory (so several PATHs outside Git share one root)."""
+    resolved = [p.resolve() for p in paths]
+    dirs = [p if p.is_dir() else p.parent for p in resolved]
+    return repository_root(Path(os.path.commonpath(dirs)))
+
+
 def display_path(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` with ``/`` separators, or absolute when outside it.
 
@@ -127,7 +135,7 @@ def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
     Each configuration is read once. A ``.tf``-only directory that another candidate calls
     as a local module is a module, not a state directory, and is dropped.
     """
-    root = repository_root(paths[0])
+    root = common_root(paths)
     definite, tf_only = discover(paths, root)
     states = {d: read_state_dir(d, root) for d in sorted(definite | tf_only)}
     called: set[Path] = set()
