@@ -209,7 +209,7 @@ def checksums_update(
         typer.Option(
             "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
         ),
-    ] = 8,
+    ] = 32,
 ) -> None:
     import sys
 

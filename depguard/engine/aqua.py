@@ -597,21 +597,40 @@ def gather_truths(
     plan_: AquaPlan,
     upstream: AquaUpstream,
     *,
-    download: bool,
+    download: bool | Callable[[Artifact], bool],
     allow_tofu: bool,
     wanted: Callable[[Artifact], bool] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, ArtifactTruth]:
-    """Upstream truth per checksum id, fetched in parallel, once per artifact."""
+    """Upstream truth per :func:`truth_key`, fetched in parallel, once per artifact.
+
+    ``download`` may be decided per artifact. One task per distinct upstream file: artifacts
+    that share a checksum file (or, when the asset itself is downloaded, an asset URL) run in
+    the same task, so no worker waits on another's download while other files queue.
+    """
+    from depguard.engine.aqua_upstream import spec_key
+
     artifacts = [a for a in plan_.artifacts() if wanted is None or wanted(a)]
     if progress is not None:
         progress(f"aqua: {len(artifacts)} artifacts")
+    groups: dict[str, list[tuple[Artifact, bool]]] = {}
+    for a in artifacts:
+        deep = download(a) if callable(download) else download
+        key = (
+            spec_key(a.checksum_file)
+            if not deep and a.checksum_file is not None
+            else a.url or truth_key(a)
+        )
+        groups.setdefault(key, []).append((a, deep))
 
-    def one(a: Artifact) -> tuple[str, ArtifactTruth]:
-        assert a.checksum_id is not None
-        return truth_key(a), upstream.truth(a, download=download, allow_tofu=allow_tofu)
+    def one(group: list[tuple[Artifact, bool]]) -> list[tuple[str, ArtifactTruth]]:
+        return [
+            (truth_key(a), upstream.truth(a, download=deep, allow_tofu=allow_tofu))
+            for a, deep in group
+        ]
 
-    return dict(upstream.map_parallel(one, artifacts))
+    parts = upstream.map_parallel(one, list(groups.values()))
+    return {k: v for part in parts for k, v in part}
 
 
 def judge(
@@ -808,19 +827,10 @@ def run_checksums_update(
     truths = gather_truths(
         plan_,
         upstream,
-        download=True,
+        download=_needs_download,
         allow_tofu=allow_tofu,
-        wanted=lambda a: truth_key(a) in missing and _needs_download(a),
+        wanted=lambda a: truth_key(a) in missing,
         progress=progress,
-    )
-    truths.update(
-        gather_truths(
-            plan_,
-            upstream,
-            download=False,
-            allow_tofu=allow_tofu,
-            wanted=lambda a: truth_key(a) in missing and not _needs_download(a),
-        )
     )
     # A registry whose content contradicts its entry decides nothing: keep those findings.
     findings: list[Finding] = [

@@ -161,6 +161,11 @@ class AquaUpstream:
         """The bytes of a small file (checksum file, signature, bundle), fetched once."""
 
         def load() -> bytes:
+            if ref.kind == "github_release":
+                # Release files are addressed by tag like the assets: cache-first, one download
+                # per URL. Nothing read this way is trusted unverified: checksum files are
+                # checked against their signatures and then pinned by aqua-checksums.json.
+                return self.fetcher.download(ref.url, max_bytes=max_bytes).path.read_bytes()
             return self.fetcher.get(ref.url, max_bytes=max_bytes).body
 
         return self._files.get(ref.url, load)
@@ -184,7 +189,10 @@ class AquaUpstream:
         key = f"{owner}/{repo}/{ref}/{reg.path}"
         return self._registries.get(
             key,
-            lambda: self.github.raw(owner, repo, ref, reg.path, max_bytes=MAX_REGISTRY_BYTES),
+            # cache-first: the content is checked against its aqua-checksums.json pin
+            lambda: self.github.raw(
+                owner, repo, ref, reg.path, max_bytes=MAX_REGISTRY_BYTES, cache_first=True
+            ),
         )
 
     # -- GitHub release metadata ------------------------------------------------------------
@@ -299,7 +307,7 @@ class AquaUpstream:
         """Download a checksum file once and verify every signature declared for it, in aqua's
         order (GitHub attestation → cosign → minisign). Raises ``SignatureError`` when one
         fails, ``UnsupportedError`` when one cannot be checked, ``NetworkError``."""
-        return self._checksum_files.get(_spec_key(spec), lambda: self._load_checksum_file(spec))
+        return self._checksum_files.get(spec_key(spec), lambda: self._load_checksum_file(spec))
 
     def _load_checksum_file(self, spec: ChecksumFileSpec) -> CheckedFile:
         import hashlib
@@ -472,7 +480,7 @@ def _release_of(artifact: Artifact) -> tuple[str, str, str] | None:
     return None
 
 
-def _spec_key(spec: ChecksumFileSpec) -> str:
+def spec_key(spec: ChecksumFileSpec) -> str:
     """Memo key of a checksum file: its URL plus the signatures declared for it."""
     return repr(
         (spec.file.url, spec.cosign, spec.minisign, spec.attestations),

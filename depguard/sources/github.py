@@ -361,14 +361,22 @@ class GitHubSource:
     # --- repository files -----------------------------------------------------------------
 
     def raw(
-        self, owner: str, repo: str, ref: str, path: str, *, max_bytes: int = MAX_RAW_BYTES
+        self,
+        owner: str,
+        repo: str,
+        ref: str,
+        path: str,
+        *,
+        max_bytes: int = MAX_RAW_BYTES,
+        cache_first: bool = False,
     ) -> bytes:
         """Return the bytes of ``path`` at ``ref``.
 
         Tries ``{raw_url}/{o}/{r}/{ref}/{path}`` first and, when that fails (not found,
-        transport error), the contents API. Raises :class:`InputError` for invalid
-        components, :class:`NotFound` when neither has the file, :class:`NetworkError`
-        otherwise (a malformed API answer names its URL).
+        transport error), the contents API. ``cache_first``: a ref the caller pins (by a
+        checksum it checks) is read from the cache without asking the server again.
+        Raises :class:`InputError` for invalid components, :class:`NotFound` when neither
+        has the file, :class:`NetworkError` otherwise (a malformed API answer names its URL).
         """
         _check_owner_repo(owner, repo)
         where = f"{owner}/{repo}"
@@ -378,6 +386,8 @@ class GitHubSource:
         def fetch() -> bytes:
             raw_url = f"{self.urls.raw_url}/{_seg(owner)}/{_seg(repo)}/{_path(ref)}/{_path(path)}"
             try:
+                if cache_first:
+                    return self._fetcher.download(raw_url, max_bytes=max_bytes).path.read_bytes()
                 return self._fetcher.get(raw_url, max_bytes=max_bytes).body
             except NetworkError as e:
                 log.debug("%s failed (%s); trying the contents API", raw_url, e.message)
@@ -387,7 +397,8 @@ class GitHubSource:
             except NetworkError as e:
                 raise e from raw_error
 
-        return self._memoised(("raw", owner.lower(), repo.lower(), ref, path, max_bytes), fetch)
+        key = ("raw", owner.lower(), repo.lower(), ref, path, max_bytes, cache_first)
+        return self._memoised(key, fetch)
 
     def _contents(self, owner: str, repo: str, ref: str, path: str, max_bytes: int) -> bytes:
         url = f"{self._repo_api(owner, repo)}/contents/{_path(path)}?ref={_seg(ref)}"

@@ -193,6 +193,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # bursts of parallel clients (benchmarks) without SYN drops
 
     def __init__(self, owner: HttpsServer) -> None:
         self.owner = owner
