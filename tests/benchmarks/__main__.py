@@ -9,8 +9,8 @@ Usage (from the repository root, with the venv's interpreter)::
 Needs ``terraform`` (the lock figure) and ``gpg`` (the verify fixture's signing key) on PATH;
 everything else is generated offline in temporary directories. Each benchmark also runs
 alone: ``python -m tests.benchmarks.bench_lock`` (``bench_hashes``, ``bench_verify``,
-``bench_startup``). Benchmarks are never collected by pytest (their files are named
-``bench_*.py``). ``DEPGUARD_BENCH_SRC=DIR`` benchmarks the depguard package in DIR (for
+``bench_startup``, ``bench_aqua``). Benchmarks are never collected by pytest (their files
+are named ``bench_*.py``). ``DEPGUARD_BENCH_SRC=DIR`` benchmarks the depguard package in DIR (for
 example a ``git archive`` of another commit) with the same venv.
 
 Figures in ``--quick`` mode use smaller fixtures and fewer runs: they show that everything
@@ -39,6 +39,7 @@ BENCHMARKS = {
     "hashes": "tests.benchmarks.bench_hashes",
     "verify": "tests.benchmarks.bench_verify",
     "startup": "tests.benchmarks.bench_startup",
+    "aqua": "tests.benchmarks.bench_aqua",
 }
 
 
