@@ -105,6 +105,7 @@ class Runtime:
             github=GitHubUrls(url=gh.url, api_url=gh.api_url, raw_url=gh.raw_url),
             jobs=self.jobs,
             max_download_bytes=self.config.limits.max_download_bytes,
+            allow_legacy_minisign=self.config.trust.aqua.allow_legacy_minisign,
             rekor_url=os.environ.get("DEPGUARD_REKOR_URL") or "https://rekor.sigstore.dev",
         )
 

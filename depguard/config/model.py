@@ -122,6 +122,8 @@ class AquaTrust:
     # aqua-policy.yaml files to honour besides the Git root's (like AQUA_POLICY_CONFIG);
     # relative to depguard.yaml.
     policy_files: tuple[Path, ...] = ()
+    # minisign's legacy (non-prehashed "Ed") signatures are refused unless this is true.
+    allow_legacy_minisign: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

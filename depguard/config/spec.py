@@ -260,6 +260,7 @@ SPEC = Map(
                         ),
                         "github_owners": _OWNERS,
                         "policy_files": Seq(_PATH),
+                        "allow_legacy_minisign": _BOOL,
                     },
                 ),
                 "actions": Map(
