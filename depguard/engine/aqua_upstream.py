@@ -126,7 +126,6 @@ class AquaUpstream:
         fetcher: Fetcher,
         github: GitHubUrls,
         jobs: int = 8,
-        trusted_root: Path | None = None,
         allow_legacy_minisign: bool = False,
         max_download_bytes: int | None = None,
         rekor_url: str = "https://rekor.sigstore.dev",
@@ -137,7 +136,6 @@ class AquaUpstream:
         self.urls = github
         self.github: GitHubSource = GitHubSource(fetcher, github)
         self._jobs = max(1, jobs)
-        self._trusted_root = trusted_root
         self._allow_legacy_minisign = allow_legacy_minisign
         self._max_download = max_download_bytes
         self._rekor_url = rekor_url
