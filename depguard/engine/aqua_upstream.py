@@ -312,7 +312,26 @@ class AquaUpstream:
 
         from depguard.util.text import decode_utf8
 
-        data = self.fetch(spec.file, max_bytes=MAX_CHECKSUM_FILE_BYTES)
+        # The signature material is known up front: fetch it alongside the checksum file
+        # instead of one round trip later (errors are memoised and surface on use).
+        material = [
+            ref
+            for ref in (
+                *(
+                    (spec.cosign.bundle, spec.cosign.signature, spec.cosign.certificate,
+                     spec.cosign.key)
+                    if spec.cosign is not None
+                    else ()
+                ),
+                spec.minisign.signature if spec.minisign is not None else None,
+            )
+            if ref is not None
+        ]  # fmt: skip
+        with ThreadPoolExecutor(max_workers=max(1, len(material))) as pool:
+            pending = [pool.submit(self.fetch, ref) for ref in material]
+            data = self.fetch(spec.file, max_bytes=MAX_CHECKSUM_FILE_BYTES)
+            for f in pending:
+                f.exception()  # wait; a failure is raised again by the verifier's fetch
         source = spec.file.url
         sha256 = hashlib.sha256(data).hexdigest()
         evidence: list[str] = []

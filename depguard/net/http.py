@@ -63,6 +63,10 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _READ_CHUNK = 64 * 1024
 _MAX_BACKOFF = 30.0
+# Keep-alive connections kept per host: as many as parallel workers (`--jobs`), so a burst of
+# downloads from one host (GitHub) reuses TLS connections instead of handshaking per request.
+_POOL_HOSTS = 16
+_POOL_PER_HOST = 64
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -128,7 +132,7 @@ class _TrustAdapter(requests.adapters.HTTPAdapter):
 
     def __init__(self, ctx: ssl.SSLContext) -> None:
         self._ctx = ctx
-        super().__init__()
+        super().__init__(pool_connections=_POOL_HOSTS, pool_maxsize=_POOL_PER_HOST)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._ctx
@@ -210,8 +214,14 @@ class HttpFetcher:
         self._session = session or requests.Session()
         env_files, env_dir = trust_locations()
         ctx = trust_context(env_files if ca_files is None else ca_files, env_dir)
-        if ctx is not None:
-            adapter = _TrustAdapter(ctx)
+        adapter: requests.adapters.HTTPAdapter = (
+            _TrustAdapter(ctx)
+            if ctx is not None
+            else requests.adapters.HTTPAdapter(
+                pool_connections=_POOL_HOSTS, pool_maxsize=_POOL_PER_HOST
+            )
+        )
+        if session is None or ctx is not None:
             self._session.mount("https://", adapter)
             self._session.mount("http://", adapter)  # same pool settings for proxies
         # trust_env=False: no ~/.netrc credentials are ever attached (they would follow us to
