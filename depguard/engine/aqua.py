@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from depguard.engine.workspace import common_root, display_path, repository_root
+from depguard.engine.paths import common_root, display_path, repository_root
 from depguard.errors import DepguardError, InputError
 from depguard.model import Checked, Finding, Report, Skip
 from depguard.rules import (
