@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
+from depguard.cli.params import Jobs
 
 if TYPE_CHECKING:
     from depguard.aqua.platform import AquaPlatform
@@ -90,12 +91,7 @@ def tools_resolve(
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
-        ),
-    ] = 8,
+    jobs: Jobs = 8,
 ) -> None:
     from depguard.cli.options import resolve_paths
     from depguard.cli.runtime import Runtime
@@ -204,12 +200,7 @@ def checksums_update(
             "file and no signature, a registry's content): trust on first use, marked as such.",
         ),
     ] = False,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
-        ),
-    ] = 32,
+    jobs: Jobs = 32,
 ) -> None:
     import sys
 

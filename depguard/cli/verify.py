@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
+from depguard.cli.params import Jobs
 
 
 def register(app: typer.Typer) -> None:
@@ -49,12 +50,7 @@ def verify(
             show_default=False,
         ),
     ] = None,
-    jobs: Annotated[
-        int,
-        typer.Option(
-            "--jobs", "-j", min=1, metavar="N", envvar="DEPGUARD_JOBS", help="Parallel downloads."
-        ),
-    ] = 8,
+    jobs: Jobs = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime
