@@ -200,6 +200,15 @@ def checksums_update(
             "file and no signature, a registry's content): trust on first use, marked as such.",
         ),
     ] = False,
+    corroborate: Annotated[
+        bool,
+        typer.Option(
+            "--corroborate",
+            envvar="DEPGUARD_CORROBORATE",
+            help="Also compare every new sha256 entry with the digest GitHub records for the "
+            "release asset (one API request per release); a disagreement is a finding.",
+        ),
+    ] = False,
     jobs: Jobs = 32,
 ) -> None:
     import sys
@@ -219,6 +228,7 @@ def checksums_update(
         check=check,
         prune=prune,
         allow_tofu=allow_tofu,
+        corroborate=corroborate,
         progress=runtime.progress,
     )
     runtime.progress.done()

@@ -801,6 +801,7 @@ def run_checksums_update(
     check: bool = False,
     prune: bool = False,
     allow_tofu: bool = False,
+    corroborate: bool = False,
     root: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> UpdateResult:
@@ -832,6 +833,8 @@ def run_checksums_update(
         wanted=lambda a: truth_key(a) in missing,
         progress=progress,
     )
+    if corroborate:
+        truths.update(_corroborated(plan_, upstream, truths))
     # A registry whose content contradicts its entry decides nothing: keep those findings.
     findings: list[Finding] = [
         f
@@ -1004,6 +1007,38 @@ def run_checksums_update(
     return UpdateResult(report=report, changes=changes, written=written)
 
 
+def _corroborated(
+    plan_: AquaPlan, upstream: AquaUpstream, truths: dict[str, ArtifactTruth]
+) -> dict[str, ArtifactTruth]:
+    """Cross-check established sha256 checksums with GitHub's release-asset digests: an
+    agreeing digest is added as evidence (it never replaces a signed checksum); a disagreeing
+    one makes the artifact a finding."""
+    from depguard.engine.aqua_upstream import ArtifactTruth
+    from depguard.errors import IntegrityError
+
+    todo = [
+        a
+        for a in plan_.artifacts()
+        if (t := truths.get(truth_key(a))) is not None
+        and t.checksum is not None
+        and t.algorithm == "sha256"
+        and "release-digest" not in t.evidence
+    ]
+
+    def one(a: Artifact) -> tuple[str, ArtifactTruth]:
+        truth = truths[truth_key(a)]
+        assert truth.checksum is not None
+        try:
+            extra = upstream.corroborate(a, truth.checksum)
+        except IntegrityError as e:
+            return truth_key(a), ArtifactTruth(failure=("aqua-checksum-mismatch", e.message))
+        if extra is None:
+            return truth_key(a), truth
+        return truth_key(a), replace(truth, evidence=(*truth.evidence, extra))
+
+    return dict(upstream.map_parallel(one, todo))
+
+
 def _needs_download(a: Artifact) -> bool:
     """Without a checksum file the asset itself must be fetched (and the signatures declared
     over it verified). With one, the checksum file (after its own signatures) is the truth,
@@ -1166,6 +1201,9 @@ def verify_tool_file(
                     evidence.append("checksum-file")
                     evidence.extend(checked_file.evidence)
             evidence.extend(upstream.asset_signatures(a, data, sha256))
+            corroborated = upstream.corroborate(a, sha256)
+            if corroborated is not None:
+                evidence.append(corroborated)
         except DepguardError as e:
             from depguard.errors import IntegrityError, SignatureError
 

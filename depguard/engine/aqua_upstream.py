@@ -446,6 +446,30 @@ class AquaUpstream:
             checksum=computed.lower(), algorithm=algorithm, trust=trust, evidence=tuple(evidence)
         )
 
+    def corroborate(self, artifact: Artifact, sha256: str) -> str | None:
+        """Compare ``sha256`` with the digest GitHub records for the release asset.
+
+        Returns ``"release-digest"`` when they agree, ``None`` when there is nothing to compare
+        (not a GitHub release, no digest recorded, the API unavailable: corroboration is extra
+        evidence, never a requirement). Raises :class:`IntegrityError` when they disagree.
+        """
+        ref = _release_of(artifact)
+        if ref is None or artifact.asset is None:
+            return None
+        try:
+            digest = self.release_digests(*ref).get(artifact.asset)
+        except (NetworkError, InputError) as e:
+            log.info("%s: no release digest to corroborate with (%s)", artifact.asset, e.message)
+            return None
+        if digest is None:
+            return None
+        if digest.lower() != sha256.lower():
+            raise IntegrityError(
+                f"{artifact.url}: GitHub records sha256 {digest} for the release asset, but "
+                f"the checksum is {sha256.lower()}"
+            )
+        return "release-digest"
+
     def _release_digest_truth(self, artifact: Artifact, *, allow_tofu: bool) -> ArtifactTruth:
         """No checksum file, no asset signature: GitHub's record of the asset is all there is."""
         if artifact.type != "github_release" or artifact.asset is None:

@@ -138,3 +138,49 @@ def test_several_paths_outside_git_share_one_root(tmp_path: Path) -> None:
     assert result.code == 0, result.out + result.err
     paths = {c["path"] for c in result.json()["checked"]}
     assert "aqua/aqua-checksums.json" in paths and not any(p.startswith("/") for p in paths)
+
+
+def _drop_infra_entries(root: Path) -> Path:
+    sums = root / "aqua" / "aqua-checksums.json"
+    doc = json.loads(sums.read_text())
+    doc["checksums"] = [e for e in doc["checksums"] if "infra-cli" not in e["id"]]
+    sums.write_text(json.dumps(doc, indent=2) + "\n")
+    return sums
+
+
+def test_corroborate_adds_the_release_digest_and_catches_a_disagreement(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    sums = _drop_infra_entries(root)
+    shipped = Path(__file__).resolve().parents[2] / "manifests/examples/acme-infra/aqua"
+    good = run_cli(
+        "--offline", "--config", str(root / "depguard.yaml"), "checksums", "update",
+        str(root), "--corroborate",
+    )  # fmt: skip
+    assert good.code == 0, good.out + good.err
+    assert "[signed: checksum-file, minisign, release-digest]" in good.err
+    assert sums.read_bytes() == (shipped / "aqua-checksums.json").read_bytes()
+
+    sums = _drop_infra_entries(root)
+    before = sums.read_bytes()
+    api = root / "upstream/api.github.com/repos/acme/infra-cli/releases/tags/v1.4.0"
+    doc = json.loads(api.read_text())
+    for asset in doc["assets"]:
+        if asset["name"].endswith("linux_amd64.tar.gz"):
+            asset["digest"] = "sha256:" + "0" * 64
+    api.write_text(json.dumps(doc))
+    bad = _run(root, "--offline", "checksums", "update", str(root), "--corroborate")
+    assert bad.code == 1, bad.out + bad.err
+    assert _rules(bad) == {"aqua-checksum-mismatch"}
+    assert sums.read_bytes() == before
+
+
+def test_tools_verify_corroborates_with_the_release_digest(tmp_path: Path) -> None:
+    root = copy_example(tmp_path)
+    asset = root / INFRA / "infra-cli_1.4.0_linux_amd64.tar.gz"
+    result = _run(
+        root, "--offline", "tools", "verify", str(asset), "--package", "acme/infra-cli@v1.4.0",
+        "--platform", "linux/amd64", "--config", str(root / "aqua" / "aqua.yaml"),
+    )  # fmt: skip
+    assert result.code == 0, result.out + result.err
+    (checked,) = result.json()["checked"]
+    assert checked["evidence"] == ["aqua-checksums", "checksum-file", "minisign", "release-digest"]
