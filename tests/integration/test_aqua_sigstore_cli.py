@@ -561,7 +561,7 @@ def test_asset_bundle_update_verify_deep_and_tools_verify(world: World) -> None:
     good = world.tools_verify(world.download(ASSET), ASSET)
     assert good.code == 0, good.out + good.err
     (checked,) = good.json()["checked"]
-    assert checked["evidence"] == ["aqua-checksums", "cosign"]
+    assert checked["evidence"] == ["aqua-checksums", "cosign", "release-digest"]
     assert good.json()["findings"] == []
 
 
@@ -632,7 +632,7 @@ def test_attestation_update_and_tools_verify(world: World) -> None:
     result = world.tools_verify(world.download(ATTESTED), ATTESTED)
     assert result.code == 0, result.out + result.err
     (checked,) = result.json()["checked"]
-    assert checked["evidence"] == ["aqua-checksums", "github-attestation"]
+    assert checked["evidence"] == ["aqua-checksums", "github-attestation", "release-digest"]
 
 
 @pytest.mark.parametrize(
@@ -841,7 +841,7 @@ def test_slsa_provenance_update_and_verify_deep(world: World) -> None:
     assert all(evidence[s] == ["slsa"] for s in subjects(SLSA))
     tools = world.tools_verify(world.download(SLSA), SLSA)
     assert tools.code == 0, tools.out + tools.err
-    assert tools.json()["checked"][0]["evidence"] == ["aqua-checksums", "slsa"]
+    assert tools.json()["checked"][0]["evidence"] == ["aqua-checksums", "slsa", "release-digest"]
 
 
 @pytest.mark.parametrize(
