@@ -765,7 +765,7 @@ def test_tools_verify_good_file(pinned: World, tmp_path: Path) -> None:
     assert report["findings"] == [] and report["skipped"] == []
     (checked,) = report["checked"]
     assert checked["subject"] == f"acme/infra-cli {INFRA} linux/amd64"
-    assert checked["evidence"] == ["aqua-checksums", "checksum-file", "minisign"]
+    assert checked["evidence"] == ["aqua-checksums", "checksum-file", "minisign", "release-digest"]
 
     drift = tmp_path / "drift"
     drift.write_bytes(
@@ -773,7 +773,8 @@ def test_tools_verify_good_file(pinned: World, tmp_path: Path) -> None:
     )
     result = _tools_verify(pinned, drift, f"acme/drift-report@{DRIFT}")
     assert result.code == 0, result.out + result.err
-    assert result.json()["checked"][0]["evidence"] == ["aqua-checksums", "checksum-file", "cosign"]
+    evidence = result.json()["checked"][0]["evidence"]
+    assert evidence == ["aqua-checksums", "checksum-file", "cosign", "release-digest"]
 
 
 def test_tools_verify_tampered_file(pinned: World, tmp_path: Path) -> None:
