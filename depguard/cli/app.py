@@ -152,6 +152,7 @@ def _callback(
 def build_app() -> typer.Typer:
     """Return the configured typer application (commands imported here, bodies lazily)."""
     from depguard.cli import aqua as aqua_cmd
+    from depguard.cli import check_pr as check_pr_cmd
     from depguard.cli import lock as lock_cmd
     from depguard.cli import verify as verify_cmd
 
@@ -169,4 +170,5 @@ def build_app() -> typer.Typer:
     verify_cmd.register(app)
     lock_cmd.register(app)
     aqua_cmd.register(app)
+    check_pr_cmd.register(app)
     return app

@@ -15,19 +15,25 @@ from typing import TYPE_CHECKING, cast
 
 from depguard.model import Finding, RuleId
 from depguard.rules import (
+    action_not_pinned,
     aqua_checksum_disabled,
     aqua_checksum_mismatch,
     aqua_checksum_missing,
     aqua_not_allowed,
     aqua_registry_unpinned,
     aqua_signature_invalid,
+    checksums_stale,
     invalid_manifest,
     lock_constraint_violation,
     lock_hash_mismatch,
     lock_missing_platform,
     lock_missing_provider,
+    pr_not_from_bot,
+    pr_unexpected_change,
+    pr_unexpected_file,
     provider_not_allowed,
     provider_signature_invalid,
+    source_not_allowed,
 )
 from depguard.rules.base import RuleMeta
 
@@ -48,11 +54,23 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     aqua_registry_unpinned,
     aqua_not_allowed,
     aqua_checksum_disabled,
+    pr_unexpected_file,
+    pr_not_from_bot,
+    pr_unexpected_change,
+    source_not_allowed,
+    action_not_pinned,
+    checksums_stale,
 )
 
 # Rules judged by an engine module rather than a per-file check function.
 ENGINE_RULES: frozenset[str] = frozenset(
-    m.META.id for m in RULE_MODULES if m.__name__.rsplit(".", 1)[1].startswith("aqua_")
+    m.META.id
+    for m in RULE_MODULES
+    if m.__doc__ is not None and "judged by :mod:`depguard." in m.__doc__
+)
+# Rules of `check-pr`: their fixtures are PRs (base/head trees and an event).
+PR_RULES: frozenset[str] = frozenset(
+    m.META.id for m in RULE_MODULES if m.__doc__ is not None and "prcheck" in m.__doc__
 )
 
 ALL: tuple[RuleMeta, ...] = tuple(cast(RuleMeta, m.META) for m in RULE_MODULES)

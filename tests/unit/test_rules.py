@@ -12,7 +12,8 @@ import pytest
 from depguard import rules
 from depguard.config import KNOWN_RULE_IDS
 from depguard.model import Severity
-from tests.support.cli import run_cli
+from tests.support.cli import CliResult, run_cli
+from tests.support.prrepo import build_pr_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "data" / "rules"
@@ -42,37 +43,34 @@ def test_every_rule_has_a_check_or_is_judged_by_an_engine() -> None:
     assert checks | {"invalid-manifest"} | rules.ENGINE_RULES == set(IDS)
 
 
+def _run_fixture(case: Path, tmp_path: Path) -> CliResult:
+    """A verify fixture (``stack/``) or a PR fixture (``base/``, ``head/``, ``event.json``),
+    run through the real CLI offline."""
+    common = ("--format", "json", "--offline", "--config", str(case / "depguard.yaml"))
+    if (case / "base").is_dir():
+        repo, base, head = build_pr_repo(tmp_path, case / "base", case / "head")
+        return run_cli(
+            *common, "check-pr", "--repo", str(repo), "--base", base, "--head", head,
+            "--event", str(case / "event.json"),
+        )  # fmt: skip
+    return run_cli(*common, "verify", str(case / "stack"))
+
+
 @pytest.mark.parametrize("rule_id", IDS)
-def test_positive_fixture_yields_exactly_that_rule(rule_id: str) -> None:
+def test_positive_fixture_yields_exactly_that_rule(rule_id: str, tmp_path: Path) -> None:
     case = FIXTURES / rule_id / "positive"
     assert case.is_dir(), f"missing positive fixture {case}"
-    result = run_cli(
-        "--format",
-        "json",
-        "--offline",
-        "--config",
-        str(case / "depguard.yaml"),
-        "verify",
-        str(case / "stack"),
-    )
+    result = _run_fixture(case, tmp_path)
     assert result.code == 1, result.out + result.err
     assert set(result.rules()) == {rule_id}
     assert "Traceback" not in result.err
 
 
 @pytest.mark.parametrize("rule_id", IDS)
-def test_negative_fixture_is_clean(rule_id: str) -> None:
+def test_negative_fixture_is_clean(rule_id: str, tmp_path: Path) -> None:
     case = FIXTURES / rule_id / "negative"
     assert case.is_dir(), f"missing negative fixture {case}"
-    result = run_cli(
-        "--format",
-        "json",
-        "--offline",
-        "--config",
-        str(case / "depguard.yaml"),
-        "verify",
-        str(case / "stack"),
-    )
+    result = _run_fixture(case, tmp_path)
     assert result.code == 0, result.out + result.err
     assert result.rules() == []
     assert result.json()["summary"]["checked"] >= 1

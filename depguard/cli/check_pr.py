@@ -1,0 +1,70 @@
+"""``depguard check-pr --base REV --head REV [--repo DIR] [--event FILE]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depguard.cli.options import GlobalOptions
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "check-pr",
+        help="Judge a pull request as data: read the changed files between --base and --head "
+        "as git objects (nothing is checked out or run), extract every dependency change "
+        "(aqua, lock files, .tf, .terraform-version, workflow uses:) and check it against the "
+        "trust policy and the rules for Renovate PRs.",
+    )(check_pr)
+
+
+def check_pr(
+    ctx: typer.Context,
+    base: Annotated[
+        str,
+        typer.Option("--base", metavar="REV", envvar="DEPGUARD_BASE", help="The base revision."),
+    ],
+    head: Annotated[
+        str,
+        typer.Option("--head", metavar="REV", envvar="DEPGUARD_HEAD", help="The PR's head."),
+    ],
+    repo: Annotated[
+        Path,
+        typer.Option(
+            "--repo",
+            metavar="DIR",
+            envvar="DEPGUARD_REPO",
+            help="The git repository holding both revisions (default: the current directory).",
+        ),
+    ] = Path(),
+    event: Annotated[
+        Path | None,
+        typer.Option(
+            "--event",
+            metavar="FILE",
+            envvar="DEPGUARD_EVENT",
+            help="The GitHub pull_request(_target) event JSON (author, branch, body); in a "
+            'workflow: --event "$GITHUB_EVENT_PATH".',
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from depguard.cli.runtime import Runtime
+    from depguard.errors import InputError
+    from depguard.formats.renovate import parse_event
+    from depguard.prcheck.engine import run_check_pr
+    from depguard.util.text import decode_utf8
+
+    opts: GlobalOptions = ctx.obj
+    runtime = Runtime.create(opts, start=repo, jobs=8)
+    pr_event = None
+    if event is not None:
+        try:
+            raw = event.read_bytes()
+        except OSError as e:
+            raise InputError(str(event), f"cannot read: {e.strerror}") from e
+        pr_event = parse_event(decode_utf8(raw, str(event)), str(event))
+    report = run_check_pr(repo, base, head, event=pr_event, config=runtime.config)
+    raise typer.Exit(opts.emit(report))
