@@ -50,6 +50,15 @@ def check_pr(
             show_default=False,
         ),
     ] = None,
+    no_verify: Annotated[
+        bool,
+        typer.Option(
+            "--no-verify",
+            envvar="DEPGUARD_NO_VERIFY",
+            help="Only the PR rules; do not verify the PR's new hashes and checksums against "
+            "upstream (when `depguard verify` runs on the head as a separate step).",
+        ),
+    ] = False,
 ) -> None:
     from depguard.cli.runtime import Runtime
     from depguard.errors import InputError
@@ -66,5 +75,15 @@ def check_pr(
         except OSError as e:
             raise InputError(str(event), f"cannot read: {e.strerror}") from e
         pr_event = parse_event(decode_utf8(raw, str(event)), str(event))
-    report = run_check_pr(repo, base, head, event=pr_event, config=runtime.config)
+    report = run_check_pr(
+        repo,
+        base,
+        head,
+        event=pr_event,
+        config=runtime.config,
+        upstream=None if no_verify else runtime.upstream(),
+        aqua=None if no_verify else runtime.aqua_upstream(),
+        progress=runtime.progress,
+    )
+    runtime.progress.done()
     raise typer.Exit(opts.emit(report))

@@ -10,7 +10,7 @@ the structural PR rules. Upstream verification of the new hashes and checksums b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,8 @@ from depguard.rules import (
 
 if TYPE_CHECKING:
     from depguard.config import Config
+    from depguard.engine.aqua_upstream import AquaUpstream
+    from depguard.engine.upstream import Upstream
     from depguard.formats.renovate import PrBody, PrEvent
     from depguard.prcheck.changes import DependencyChange
     from depguard.prcheck.gitrepo import ChangedPath
@@ -336,6 +338,102 @@ def _stale(changes: Sequence[DependencyChange], present: set[str]) -> list[Findi
     return out
 
 
+_AQUA_NAMES = frozenset({"aqua.yaml", "aqua.yml", ".aqua.yaml", ".aqua.yml"})
+_POLICY_FILES = frozenset(
+    {"aqua-policy.yaml", ".aqua-policy.yaml", "aqua/aqua-policy.yaml", ".aqua/aqua-policy.yaml"}
+)
+
+
+def _verify_dirs(pr: PrChanges) -> list[str]:
+    """Directories whose dependency files the PR changed: their head state is verified. A file
+    under ``aqua/`` (or ``aqua/imports/``) belongs to the directory holding that ``aqua/``."""
+    dirs: set[str] = set()
+    for c in pr.changes:
+        if c.new_version is None and c.new_source is None and not c.added:
+            continue  # only removed
+        directory = _parent(c.file)
+        if directory.rsplit("/", 1)[-1] == "imports":
+            directory = _parent(directory)
+        if directory.rsplit("/", 1)[-1] in ("aqua", ".aqua"):
+            directory = _parent(directory)
+        dirs.add(directory)
+    return sorted(dirs)
+
+
+_LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
+
+
+def _in_scope(path: str, dirs: set[str]) -> bool:
+    here = _parent(path)
+    for d in dirs:
+        if d == ".":
+            if "/" not in path or path.startswith(("aqua/", ".aqua/")):
+                return True
+        elif here == d or here.startswith(d + "/"):
+            return True
+    return False
+
+
+def _normalise(directory: str, relative: str) -> str | None:
+    """``relative`` (a local module source) joined to ``directory``; None if it leaves the
+    repository."""
+    parts = [] if directory == "." else directory.split("/")
+    for part in relative.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts) or "."
+
+
+def materialize(repo_dir: Path, head: str, dirs: Sequence[str], dest: Path) -> list[Path]:
+    """Write the head version of the dependency files of ``dirs`` (lock file, ``.tf`` files and
+    the local modules they call, aqua configs with their imports and checksum files, the Git
+    root's aqua policy) under ``dest`` at their repository paths. Blobs are data: nothing from
+    the PR is executed, and only regular files are written (no symlinks or submodules)."""
+    from depguard.prcheck.changes import classify
+    from depguard.prcheck.gitrepo import GitRepo
+
+    (dest / ".git").mkdir(parents=True, exist_ok=True)  # marks the repository root
+    scope = set(dirs)
+    written: dict[str, Path] = {}
+    with GitRepo(repo_dir) as repo:
+        files = [(p, o) for p, mode, o in repo.list_files(head) if mode in ("100644", "100755")]
+        for _round in range(16):  # local modules of local modules, bounded
+            added: set[str] = set()
+            for path, oid in files:
+                if path in written or not (_in_scope(path, scope) or path in _POLICY_FILES):
+                    continue
+                name = path.rsplit("/", 1)[-1]
+                if not (
+                    classify(path) is not None
+                    or name in _AQUA_NAMES
+                    or name.endswith((".yaml", ".yml", ".json", ".tf", ".hcl"))
+                ):
+                    continue
+                target = dest / path
+                if not target.resolve().is_relative_to(dest.resolve()):
+                    continue
+                data = repo.read_blob(oid, max_bytes=MAX_FILE_BYTES)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                written[path] = target
+                if name.endswith(".tf"):
+                    text = data.decode("utf-8", "replace")
+                    for rel in _LOCAL_SOURCE.findall(text):
+                        module = _normalise(_parent(path), rel)
+                        if module is not None and module not in scope:
+                            added.add(module)
+            if not added:
+                break
+            scope |= added
+    return list(written.values())
+
+
 def run_check_pr(
     repo_dir: Path,
     base: str,
@@ -343,21 +441,59 @@ def run_check_pr(
     *,
     event: PrEvent | None,
     config: Config,
+    upstream: Upstream | None = None,
+    aqua: AquaUpstream | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """The whole ``check-pr`` command (structural part)."""
-    from depguard.engine.verify import apply_policy
+    """The whole ``check-pr`` command.
+
+    With ``upstream`` (and ``aqua``), the head state of every directory whose dependency files
+    the PR changed is verified like ``depguard verify`` does: a new lock hash or checksum that
+    signed upstream data does not account for is a critical finding even if nothing else looks
+    wrong.
+    """
+    import tempfile
+
+    from depguard.engine.verify import VerifyOptions, apply_policy, run_verify
 
     ident = identify(event, config)
     pr = extract(repo_dir, base, head, config=config, bot=ident.is_bot or ident.claims_renovate)
     findings, skipped, checked = judge(pr, ident, config=config)
-    notes = (
+    notes = [
         f"{len(pr.paths)} changed paths, {len(pr.changes)} dependency changes; author "
-        f"{ident.author or 'unknown'}{' (Renovate bot)' if ident.is_bot else ''}",
-    )
+        f"{ident.author or 'unknown'}{' (Renovate bot)' if ident.is_bot else ''}"
+    ]
+    dirs = _verify_dirs(pr)
+    if upstream is not None and dirs:
+        with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:
+            root = Path(tmp)
+            materialize(repo_dir, pr.head, dirs, root)
+            # directories that keep a lock file or an aqua config (not templates, modules)
+            targets = [
+                root / d
+                for d in dirs
+                if (root / d / ".terraform.lock.hcl").is_file()
+                or any((root / d / n).is_file() for n in _AQUA_NAMES)
+                or any((root / d / "aqua" / n).is_file() for n in _AQUA_NAMES)
+            ]
+            if targets:
+                verified = run_verify(
+                    VerifyOptions(paths=tuple(targets), platforms=config.platforms),
+                    config=config,
+                    upstream=upstream,
+                    aqua=aqua,
+                    progress=progress,
+                )
+                findings.extend(verified.findings)
+                skipped.extend(
+                    s for s in verified.skipped if "no state directories" not in s.reason
+                )
+                checked.extend(verified.checked)
+                notes.extend(verified.notes)
     return Report(
         command="check-pr",
         findings=tuple(apply_policy(findings, config)),
         skipped=tuple(skipped),
         checked=tuple(checked),
-        notes=notes,
+        notes=tuple(notes),
     )

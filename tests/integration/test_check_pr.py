@@ -16,11 +16,13 @@ from tests.support.prrepo import build_pr_repo, write_event
 RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
 
 
-def _check(tmp_path: Path, base: Path, head: Path, event: Path, *extra: str) -> CliResult:
+def _check(
+    tmp_path: Path, base: Path, head: Path, event: Path, *extra: str, verify: bool = False
+) -> CliResult:
     repo, b, h = build_pr_repo(tmp_path, base, head)
     result = run_cli(
         "--format", "json", "--offline", *extra, "check-pr", "--repo", str(repo), "--base", b,
-        "--head", h, "--event", str(event),
+        "--head", h, "--event", str(event), *(() if verify else ("--no-verify",)),
     )  # fmt: skip
     assert "Traceback" not in result.err, result.err
     return result
@@ -32,7 +34,9 @@ def _corpus_prs(corpus: Path) -> list[Path]:
 
 
 def test_real_renovate_prs_pass_the_gate(corpus: Path, tmp_path: Path) -> None:
-    """The 13 real Renovate PRs: no finding at all, and their changes are all extracted."""
+    """The 13 real Renovate PRs: no finding of the PR rules, and their changes are all
+    extracted. (Their upstream releases are not in any snapshot, so verification of their new
+    hashes is exercised on the shipped example below.)"""
     # distinct dependency changes per PR (tests/unit/test_changes.py asserts each one; the same
     # action bumped twice in one workflow is one change here)
     expected_changes = {
@@ -92,3 +96,64 @@ def test_unknown_revision_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("check-pr", "--repo", str(repo), "--base", "nope", "--head", "HEAD")
     assert result.code == 2, result.err
     assert "nope" in result.err and "Traceback" not in result.err
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "acme-infra"
+
+
+def _example_pr(tmp_path: Path, edit: str) -> CliResult:
+    """A Renovate PR on the shipped example whose head has one edit; verified offline against
+    the example's upstream snapshot (its depguard.yaml, as the base branch's policy)."""
+    head = tmp_path / "head"
+    shutil.copytree(EXAMPLE, head)
+    if edit == "lock-zh":
+        lock = head / "envs" / "dev" / "network" / ".terraform.lock.hcl"
+        text = lock.read_text()
+        start = text.index('"zh:') + 4
+        lock.write_text(text[:start] + "0" * 64 + text[start + 64 :])
+    elif edit == "aqua-sum":
+        sums = head / "aqua" / "aqua-checksums.json"
+        doc = json.loads(sums.read_text())
+        doc["checksums"][1]["checksum"] = "F" * 64
+        sums.write_text(json.dumps(doc, indent=2) + "\n")
+    event = write_event(tmp_path / "event.json")
+    return _check(
+        tmp_path, EXAMPLE, head, event, "--config", str(EXAMPLE / "depguard.yaml"), verify=True
+    )
+
+
+def test_a_tampered_lock_hash_in_a_bot_pr_is_critical(tmp_path: Path) -> None:
+    result = _example_pr(tmp_path, "lock-zh")
+    assert result.code == 1, result.out + result.err
+    rules = {(f["rule"], f["severity"]) for f in result.json()["findings"]}
+    assert ("lock-hash-mismatch", "critical") in rules
+    assert ("pr-unexpected-change", "critical") in rules  # hashes changed, version did not
+
+
+def test_a_tampered_aqua_checksum_in_a_bot_pr_is_critical(tmp_path: Path) -> None:
+    result = _example_pr(tmp_path, "aqua-sum")
+    assert result.code == 1, result.out + result.err
+    rules = {(f["rule"], f["severity"]) for f in result.json()["findings"]}
+    assert ("aqua-checksum-mismatch", "critical") in rules
+    assert ("pr-unexpected-change", "critical") in rules
+
+
+def test_an_unchanged_example_pr_verifies_the_touched_directories(tmp_path: Path) -> None:
+    head = tmp_path / "head"
+    shutil.copytree(EXAMPLE, head)
+    lock = head / "envs" / "stg" / "network" / ".terraform.lock.hcl"
+    dev = EXAMPLE / "envs" / "dev" / "network" / ".terraform.lock.hcl"
+    lock.write_bytes(dev.read_bytes())  # stg catches up with dev: inventory 1.2.0 -> 1.3.0
+    tf = head / "envs" / "stg" / "network" / "main.tf"
+    tf.write_bytes((EXAMPLE / "envs" / "dev" / "network" / "main.tf").read_bytes())
+    event = write_event(tmp_path / "event.json")
+    result = _check(
+        tmp_path, EXAMPLE, head, event, "--config", str(EXAMPLE / "depguard.yaml"), verify=True
+    )
+    report = result.json()
+    assert result.code == 0, result.out + result.err
+    subjects = {(c["path"], c["subject"]) for c in report["checked"]}
+    assert (
+        "envs/stg/network/.terraform.lock.hcl",
+        "tf.acme.example/platform/inventory 1.3.0",
+    ) in subjects
