@@ -184,6 +184,8 @@ def judge(
     for c in pr.changes:
         findings.extend(_change_findings(c, config))
     findings.extend(_stale(pr.changes, pr.present))
+    if ident.body is not None:
+        findings.extend(_unclaimed(pr.changes, ident.body))
     for c in pr.changes:
         checked.append(
             Checked(
@@ -288,6 +290,49 @@ def _source_reason(c: DependencyChange, config: Config) -> str | None:
         if owners_a is not None and owner not in {o.lower() for o in owners_a}:
             return f"action owner {owner!r} is not in trust.actions.owners"
     return None
+
+
+_VERSIONED = frozenset({"aqua-package", "provider", "action", "module", "terraform"})
+
+
+def _short(name: str) -> str:
+    """The last path segment of a dependency name, lower-case (``hashicorp/aws`` → ``aws``)."""
+    return name.lower().rstrip("/").rsplit("/", 1)[-1].removeprefix("terraform-provider-")
+
+
+def _unclaimed(changes: Sequence[DependencyChange], body: PrBody) -> list[Finding]:
+    """The body's updates table against the diff (the diff is the truth): a version change no
+    claimed update accounts for is not what the PR says it is. Only when the body lists
+    updates, and lock-file maintenance (which names no package) claims every lock change."""
+    claims = [c for c in body.updates if c.package or c.update_type == "lockFileMaintenance"]
+    if not claims:
+        return []
+    if any(c.update_type == "lockFileMaintenance" for c in claims):
+        changes = [c for c in changes if not c.file.endswith(".terraform.lock.hcl")]
+    names: set[str] = set()
+    for claim in claims:
+        for name in (claim.package, claim.new_package, claim.package_name):
+            if name:
+                names.add(name.lower())
+                names.add(_short(name))
+    out: list[Finding] = []
+    for c in changes:
+        if c.kind not in _VERSIONED or c.action != "updated":
+            continue
+        if c.name.lower() in names or _short(c.name) in names:
+            continue
+        if any(c.name.lower().endswith("/" + n) for n in names if "/" in n):
+            continue
+        out.append(
+            pr_unexpected_change.META.finding(
+                message=f"{c.file}: {c.name} {c.old_version} -> {c.new_version} is not among "
+                "the updates the PR body lists",
+                path=c.file,
+                line=c.line,
+                subject=f"{c.name} {c.new_version}",
+            )
+        )
+    return out
 
 
 def _stale(changes: Sequence[DependencyChange], present: set[str]) -> list[Finding]:

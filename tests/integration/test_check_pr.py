@@ -157,3 +157,25 @@ def test_an_unchanged_example_pr_verifies_the_touched_directories(tmp_path: Path
         "envs/stg/network/.terraform.lock.hcl",
         "tf.acme.example/platform/inventory 1.3.0",
     ) in subjects
+
+
+BODY = """This PR contains the following updates:
+
+| Package | Type | Update | Change |
+|---|---|---|---|
+| [{package}](https://github.com/{package}) | | patch | `v4.14.0` -> `v4.14.1` |
+"""
+
+
+@pytest.mark.parametrize(
+    ("package", "expect"),
+    [("suzuki-shunsuke/tfcmt", set()), ("suzuki-shunsuke/tfnotify", {"pr-unexpected-change"})],
+)
+def test_the_body_claims_are_checked_against_the_diff(
+    tmp_path: Path, package: str, expect: set[str]
+) -> None:
+    base, head, _ = _scenario(tmp_path, "pr-not-from-bot")  # a tfcmt bump
+    event = write_event(tmp_path / "event.json", body=BODY.format(package=package))
+    config = RULES / "pr-not-from-bot" / "positive" / "depguard.yaml"
+    result = _check(tmp_path, base, head, event, "--config", str(config))
+    assert {f["rule"] for f in result.json()["findings"]} == expect
