@@ -508,6 +508,12 @@ def run_check_pr(
         f"{len(pr.paths)} changed paths, {len(pr.changes)} dependency changes; author "
         f"{ident.author or 'unknown'}{' (Renovate bot)' if ident.is_bot else ''}"
     ]
+    if upstream is not None:
+        from depguard.prcheck.release_age import check_release_age
+
+        young, undated = check_release_age(pr.changes, config=config, upstream=upstream, aqua=aqua)
+        findings.extend(young)
+        skipped.extend(undated)
     dirs = _verify_dirs(pr)
     if upstream is not None and dirs:
         with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:

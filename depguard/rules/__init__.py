@@ -33,6 +33,7 @@ from depguard.rules import (
     pr_unexpected_file,
     provider_not_allowed,
     provider_signature_invalid,
+    release_too_new,
     source_not_allowed,
 )
 from depguard.rules.base import RuleMeta
@@ -60,6 +61,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     source_not_allowed,
     action_not_pinned,
     checksums_stale,
+    release_too_new,
 )
 
 # Rules judged by an engine module rather than a per-file check function.

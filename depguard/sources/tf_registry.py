@@ -182,6 +182,18 @@ class RegistrySource:
             )
         return resp, json_object(resp, what)
 
+    def release_published(self, address: ProviderAddress, version: str) -> str | None:
+        """When ``version`` of the provider was published (RFC 3339), from the registry's
+        ``GET {providers}/{ns}/{type}/{version}`` (``published_at``), or ``None`` when the
+        registry does not say. Raises :class:`NetworkError` on transport failure."""
+        base = self.providers_base_url(address.hostname)
+        url = _join(base, f"{_seg(address.namespace)}/{_seg(address.type)}/{_seg(version)}")
+        got = self._get_json(url, "provider version", 4 * 1024 * 1024, absent_ok=True)
+        if got is None:
+            return None
+        value = got[1].get("published_at")
+        return value if isinstance(value, str) else None
+
     # --- 1. service discovery ---------------------------------------------------------------
 
     def providers_base_url(self, hostname: str) -> str:

@@ -51,7 +51,8 @@ def _run_fixture(case: Path, tmp_path: Path) -> CliResult:
         repo, base, head = build_pr_repo(tmp_path, case / "base", case / "head")
         return run_cli(
             *common, "check-pr", "--repo", str(repo), "--base", base, "--head", head,
-            "--event", str(case / "event.json"), "--no-verify",
+            "--event", str(case / "event.json"),
+            *(() if (case / "verify").is_file() else ("--no-verify",)),
         )  # fmt: skip
     return run_cli(*common, "verify", str(case / "stack"))
 
