@@ -40,6 +40,7 @@ DEFAULT_ALLOWED_FILES: tuple[PathGlob, ...] = tuple(
         "**/aqua.yaml",
         "**/aqua-checksums.json",
         "**/aqua/imports/*.yaml",
+        "**/.terraform-version",
         ".github/workflows/*.yaml",
         ".github/workflows/*.yml",
     )

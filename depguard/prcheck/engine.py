@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from depguard.prcheck.changes import DependencyChange
     from depguard.prcheck.gitrepo import ChangedPath
 
-_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64}")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
@@ -61,6 +61,7 @@ class PrChanges:
     errors: list[InputError] = field(default_factory=list)
     unexpected: list[tuple[ChangedPath, str]] = field(default_factory=list)
     present: set[str] = field(default_factory=set)  # companion files that exist at head
+    weakened: list[tuple[str, int | None, str]] = field(default_factory=list)  # (file, line, what)
 
 
 def identify(event: PrEvent | None, config: Config) -> PrIdentity:
@@ -108,9 +109,13 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
             if kind is None:
                 continue
             try:
+                # A rename from a file that was not a dependency file (docs/x.yaml →
+                # aqua/imports/x.yaml) brings in new content: judge it as added.
                 old = (
                     repo.read_blob(cp.old_oid, max_bytes=MAX_FILE_BYTES)
-                    if cp.old_path is not None and cp.status not in ("A", "C")
+                    if cp.old_path is not None
+                    and cp.status not in ("A", "C")
+                    and classify(cp.old_path) is not None
                     else None
                 )
                 new = (
@@ -119,6 +124,8 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
                     else None
                 )
                 out.changes.extend(file_changes(path, old, new))
+                if kind == "aqua-config" and old is not None and new is not None:
+                    out.weakened.extend(_checksum_weakened(path, old, new))
             except InputError as e:
                 out.errors.append(e)
         for candidate in sorted(_companions(out.changes)):
@@ -127,6 +134,29 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
                     out.present.add(candidate)
             except InputError:
                 continue
+    return out
+
+
+def _checksum_weakened(path: str, old: bytes, new: bytes) -> list[tuple[str, int | None, str]]:
+    """aqua ``checksum.enabled`` / ``require_checksum`` turned off by the change."""
+    from depguard.formats.yaml_lines import LineDict, load_yaml
+
+    def settings(data: bytes) -> tuple[dict[str, object], int | None]:
+        try:
+            doc = load_yaml(data.decode("utf-8"), path)
+        except (InputError, UnicodeDecodeError):
+            return {}, None
+        block = doc.get("checksum") if isinstance(doc, LineDict) else None
+        if not isinstance(block, LineDict):
+            return {}, None
+        return dict(block), block.line
+
+    before, _ = settings(old)
+    after, line = settings(new)
+    out = []
+    for key in ("enabled", "require_checksum"):
+        if before.get(key) is True and after.get(key) is not True:
+            out.append((path, line, f"checksum.{key} was turned off"))
     return out
 
 
@@ -173,10 +203,19 @@ def judge(
                 subject=f"author {who}",
             )
         )
+    for file, line, what in pr.weakened:
+        findings.append(
+            pr_unexpected_change.META.finding(
+                message=f"{file}: {what}: aqua would stop verifying what it downloads",
+                path=file,
+                line=line,
+                subject=f"{file} {what}",
+            )
+        )
     for cp, why in pr.unexpected:
         findings.append(
             pr_unexpected_file.META.finding(
-                message=f"a bot PR changes {cp.path} ({why})",
+                message=f"the PR changes {cp.path} ({why})",
                 path=cp.path,
                 subject=cp.path,
             )
@@ -284,7 +323,7 @@ def _source_reason(c: DependencyChange, config: Config) -> str | None:
         if owners is not None and owner not in {o.lower() for o in owners}:
             return f"aqua package owner {owner!r} is not in trust.aqua.github_owners"
         return None
-    if c.kind == "action":
+    if c.kind == "action" and not c.name.startswith("docker:"):
         owners_a = config.trust.actions.owners
         owner = c.name.split("/", 1)[0].lower()
         if owners_a is not None and owner not in {o.lower() for o in owners_a}:
@@ -514,7 +553,12 @@ def run_check_pr(
         young, undated = check_release_age(pr.changes, config=config, upstream=upstream, aqua=aqua)
         findings.extend(young)
         skipped.extend(undated)
-    dirs = _verify_dirs(pr)
+    deleted_locks = {
+        _parent(cp.old_path)
+        for cp in pr.paths
+        if cp.status == "D" and cp.old_path and cp.old_path.endswith(".terraform.lock.hcl")
+    }
+    dirs = sorted(set(_verify_dirs(pr)) | deleted_locks)
     if upstream is not None and dirs:
         with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:
             root = Path(tmp)
@@ -523,7 +567,8 @@ def run_check_pr(
             targets = [
                 root / d
                 for d in dirs
-                if (root / d / ".terraform.lock.hcl").is_file()
+                if d in deleted_locks
+                or (root / d / ".terraform.lock.hcl").is_file()
                 or any((root / d / n).is_file() for n in _AQUA_NAMES)
                 or any((root / d / "aqua" / n).is_file() for n in _AQUA_NAMES)
             ]
