@@ -61,6 +61,7 @@ class PrChanges:
     errors: list[InputError] = field(default_factory=list)
     unexpected: list[tuple[ChangedPath, str]] = field(default_factory=list)
     present: set[str] = field(default_factory=set)  # companion files that exist at head
+    blobs: dict[str, bytes] = field(default_factory=dict)  # object id -> content already read
     weakened: list[tuple[str, int | None, str]] = field(default_factory=list)  # (file, line, what)
 
 
@@ -123,6 +124,8 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
                     if cp.new_path is not None
                     else None
                 )
+                if new is not None:
+                    out.blobs[cp.new_oid] = new
                 out.changes.extend(file_changes(path, old, new))
                 if kind == "aqua-config" and old is not None and new is not None:
                     out.weakened.extend(_checksum_weakened(path, old, new))
@@ -448,13 +451,15 @@ _LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
 
 
 def _in_scope(path: str, dirs: set[str]) -> bool:
+    """Whether ``path`` lies in one of ``dirs`` (or, for ``.``, at the root or in its aqua
+    directory); one set lookup per ancestor."""
+    if "." in dirs and ("/" not in path or path.startswith(("aqua/", ".aqua/"))):
+        return True
     here = _parent(path)
-    for d in dirs:
-        if d == ".":
-            if "/" not in path or path.startswith(("aqua/", ".aqua/")):
-                return True
-        elif here == d or here.startswith(d + "/"):
+    while here != ".":
+        if here in dirs:
             return True
+        here = _parent(here)
     return False
 
 
@@ -474,7 +479,14 @@ def _normalise(directory: str, relative: str) -> str | None:
     return "/".join(parts) or "."
 
 
-def materialize(repo_dir: Path, head: str, dirs: Sequence[str], dest: Path) -> list[Path]:
+def materialize(
+    repo_dir: Path,
+    head: str,
+    dirs: Sequence[str],
+    dest: Path,
+    *,
+    known: dict[str, bytes] | None = None,
+) -> list[Path]:
     """Write the head version of the dependency files of ``dirs`` (lock file, ``.tf`` files and
     the local modules they call, aqua configs with their imports and checksum files, the Git
     root's aqua policy) under ``dest`` at their repository paths. Blobs are data: nothing from
@@ -502,7 +514,9 @@ def materialize(repo_dir: Path, head: str, dirs: Sequence[str], dest: Path) -> l
                 target = dest / path
                 if not target.resolve().is_relative_to(dest.resolve()):
                     continue
-                data = repo.read_blob(oid, max_bytes=MAX_FILE_BYTES)
+                data = (known or {}).get(oid)
+                if data is None:
+                    data = repo.read_blob(oid, max_bytes=MAX_FILE_BYTES)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 written[path] = target
@@ -562,7 +576,7 @@ def run_check_pr(
     if upstream is not None and dirs:
         with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:
             root = Path(tmp)
-            materialize(repo_dir, pr.head, dirs, root)
+            materialize(repo_dir, pr.head, dirs, root, known=pr.blobs)
             # directories that keep a lock file or an aqua config (not templates, modules)
             targets = [
                 root / d

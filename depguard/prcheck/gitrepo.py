@@ -42,6 +42,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -216,18 +217,35 @@ class _Batch:
             self.stderr.close()
             raise
         self.timed_out = False
+        # One watchdog thread per process (not a timer thread per request: a PR touching
+        # hundreds of files makes thousands of requests).
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._closed = False
+        self._watchdog = threading.Thread(target=self._watch, daemon=True)
+        self._watchdog.start()
 
-    def _expire(self) -> None:
-        self.timed_out = True
-        _kill_group(self.proc)
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._deadline = None
+                self.timed_out = True
+                _kill_group(self.proc)
 
     def request(self, line: bytes, reader: Callable[[IO[bytes]], T], timeout: float) -> T | None:
         """Send one request line and parse the answer; ``None`` when the process died."""
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
-        timer = threading.Timer(timeout, self._expire)
-        timer.daemon = True
-        timer.start()
+        with self._cond:
+            self._deadline = time.monotonic() + timeout
+            self._cond.notify()
         try:
             stdin.write(line)
             stdin.flush()
@@ -235,13 +253,17 @@ class _Batch:
         except (BrokenPipeError, ConnectionResetError, _Eof):
             return None
         finally:
-            timer.cancel()
+            with self._cond:
+                self._deadline = None
 
     def stderr_text(self) -> str:
         self.stderr.seek(0)
         return _first_line(self.stderr.read(64 * 1024))
 
     def close(self, timeout: float) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()  # cat-file exits at end of input

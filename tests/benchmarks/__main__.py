@@ -40,6 +40,7 @@ BENCHMARKS = {
     "verify": "tests.benchmarks.bench_verify",
     "startup": "tests.benchmarks.bench_startup",
     "aqua": "tests.benchmarks.bench_aqua",
+    "check-pr": "tests.benchmarks.bench_check_pr",
 }
 
 
