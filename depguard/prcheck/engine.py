@@ -24,6 +24,7 @@ from depguard.rules import (
     pr_not_from_bot,
     pr_unexpected_change,
     pr_unexpected_file,
+    signature_downgrade,
     source_not_allowed,
 )
 
@@ -431,20 +432,26 @@ _POLICY_FILES = frozenset(
 )
 
 
+def _owner_dir(file: str) -> str:
+    """The directory a dependency file belongs to: the one holding its ``aqua/`` directory
+    for files under ``aqua/`` (or ``aqua/imports/``), else its own directory."""
+    directory = _parent(file)
+    if directory.rsplit("/", 1)[-1] == "imports":
+        directory = _parent(directory)
+    if directory.rsplit("/", 1)[-1] in ("aqua", ".aqua"):
+        directory = _parent(directory)
+    return directory
+
+
 def _verify_dirs(pr: PrChanges) -> list[str]:
-    """Directories whose dependency files the PR changed: their head state is verified. A file
-    under ``aqua/`` (or ``aqua/imports/``) belongs to the directory holding that ``aqua/``."""
-    dirs: set[str] = set()
-    for c in pr.changes:
-        if c.new_version is None and c.new_source is None and not c.added:
-            continue  # only removed
-        directory = _parent(c.file)
-        if directory.rsplit("/", 1)[-1] == "imports":
-            directory = _parent(directory)
-        if directory.rsplit("/", 1)[-1] in ("aqua", ".aqua"):
-            directory = _parent(directory)
-        dirs.add(directory)
-    return sorted(dirs)
+    """Directories whose dependency files the PR changed: their head state is verified."""
+    return sorted(
+        {
+            _owner_dir(c.file)
+            for c in pr.changes
+            if c.new_version is not None or c.new_source is not None or c.added
+        }
+    )
 
 
 _LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
@@ -532,6 +539,68 @@ def materialize(
     return list(written.values())
 
 
+def _declared(plan_: object) -> dict[str, tuple[set[str], str, int | None]]:
+    """Signature kinds each aqua package declares (over all platforms), with where."""
+    from depguard.engine.aqua import AquaPlan
+
+    assert isinstance(plan_, AquaPlan)
+    out: dict[str, tuple[set[str], str, int | None]] = {}
+    for p in plan_.packages:
+        if p.skip is not None or not p.artifacts:
+            continue  # not resolved (registry unavailable or invalid): nothing to compare
+        kinds = {k for a in p.artifacts for k in a.evidence if k != "checksum-file"}
+        where = p.ref.file
+        shown = where if not Path(where).is_absolute() else ""
+        entry = out.setdefault(p.ref.name, (set(), shown, p.ref.line))
+        entry[0].update(kinds)
+    return out
+
+
+def _downgrades(
+    repo_dir: Path,
+    pr: PrChanges,
+    dirs: Sequence[str],
+    base_root: Path,
+    head_root: Path,
+    config: Config,
+    aqua: AquaUpstream,
+) -> list[Finding]:
+    """``signature-downgrade``: an aqua package whose registry entry (at the PR's new
+    version or registry ref) declares fewer signature kinds than at the base."""
+    from depguard.engine.aqua import plan
+    from depguard.engine.paths import display_path
+
+    materialize(repo_dir, pr.base, dirs, base_root)
+    old_targets = [base_root / d for d in dirs if (base_root / d).is_dir()]
+    new_targets = [head_root / d for d in dirs if (head_root / d).is_dir()]
+    if not old_targets or not new_targets:
+        return []
+    before = _declared(plan(old_targets, config=config, upstream=aqua, root=base_root))
+    after_plan = plan(new_targets, config=config, upstream=aqua, root=head_root)
+    after = _declared(after_plan)
+    out: list[Finding] = []
+    for name, (kinds, _where, _line) in sorted(before.items()):
+        if name not in after or not kinds:
+            continue
+        lost = kinds - after[name][0]
+        if not lost:
+            continue
+        package = next(p for p in after_plan.packages if p.ref.name == name)
+        file = package.ref.file
+        path = display_path(Path(file), head_root) if Path(file).is_absolute() else file
+        out.append(
+            signature_downgrade.META.finding(
+                message=f"{name}: the registry entry no longer declares "
+                f"{', '.join(sorted(lost))} (it did before this PR); the new version would be "
+                "installed without that check",
+                path=path,
+                line=package.ref.line,
+                subject=f"{name} {package.ref.version}",
+            )
+        )
+    return out
+
+
 def run_check_pr(
     repo_dir: Path,
     base: str,
@@ -572,11 +641,18 @@ def run_check_pr(
         for cp in pr.paths
         if cp.status == "D" and cp.old_path and cp.old_path.endswith(".terraform.lock.hcl")
     }
-    dirs = sorted(set(_verify_dirs(pr)) | deleted_locks)
+    # a changed file inside an aqua directory (a local registry, an import) changes what its
+    # config resolves to: verify the directory holding that aqua directory
+    aqua_dirs = {_owner_dir(cp.path) for cp in pr.paths if "aqua" in cp.path.split("/")[:-1]}
+    dirs = sorted(set(_verify_dirs(pr)) | deleted_locks | aqua_dirs)
     if upstream is not None and dirs:
         with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:
-            root = Path(tmp)
+            root = Path(tmp) / "head"
             materialize(repo_dir, pr.head, dirs, root, known=pr.blobs)
+            if aqua is not None:
+                findings.extend(
+                    _downgrades(repo_dir, pr, dirs, Path(tmp) / "base", root, config, aqua)
+                )
             # directories that keep a lock file or an aqua config (not templates, modules)
             targets = [
                 root / d

@@ -34,6 +34,7 @@ from depguard.rules import (
     provider_not_allowed,
     provider_signature_invalid,
     release_too_new,
+    signature_downgrade,
     source_not_allowed,
 )
 from depguard.rules.base import RuleMeta
@@ -62,6 +63,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     action_not_pinned,
     checksums_stale,
     release_too_new,
+    signature_downgrade,
 )
 
 # Rules judged by an engine module rather than a per-file check function.
