@@ -24,6 +24,7 @@ from depguard.rules import (
     pr_not_from_bot,
     pr_unexpected_change,
     pr_unexpected_file,
+    provider_signer_changed,
     signature_downgrade,
     source_not_allowed,
 )
@@ -601,6 +602,53 @@ def _downgrades(
     return out
 
 
+def _signer_changes(
+    changes: Sequence[DependencyChange], config: Config, upstream: Upstream
+) -> list[Finding]:
+    """``provider-signer-changed``: a lock entry moved to a version whose SHA256SUMS is signed
+    by another primary key than the version it replaces (both authenticated)."""
+    from depguard.formats.tf_address import parse_lock_label
+
+    bumps = []
+    for c in changes:
+        if not (
+            c.kind == "provider"
+            and c.file.endswith(".terraform.lock.hcl")
+            and c.old_version
+            and c.new_version
+            and c.old_version != c.new_version
+        ):
+            continue
+        try:
+            address = parse_lock_label(c.name)
+        except InputError:
+            continue
+        bumps.append((c, address))
+    if not bumps:
+        return []
+    keys = {(a, v) for c, a in bumps for v in (c.old_version, c.new_version) if v}
+    truths = upstream.truths(keys, config.platforms)
+    out: list[Finding] = []
+    for c, address in bumps:
+        assert c.old_version is not None and c.new_version is not None
+        old, new = truths.get((address, c.old_version)), truths.get((address, c.new_version))
+        if old is None or new is None or old.signer is None or new.signer is None:
+            continue
+        if old.signer.primary_fingerprint == new.signer.primary_fingerprint:
+            continue
+        out.append(
+            provider_signer_changed.META.finding(
+                message=f"{c.name} {c.new_version} is signed by key "
+                f"{new.signer.primary_fingerprint}, but {c.old_version} was signed by "
+                f"{old.signer.primary_fingerprint}",
+                path=c.file,
+                line=c.line,
+                subject=f"{c.name} {c.new_version}",
+            )
+        )
+    return out
+
+
 def run_check_pr(
     repo_dir: Path,
     base: str,
@@ -636,6 +684,8 @@ def run_check_pr(
         young, undated = check_release_age(pr.changes, config=config, upstream=upstream, aqua=aqua)
         findings.extend(young)
         skipped.extend(undated)
+    if upstream is not None:
+        findings.extend(_signer_changes(pr.changes, config, upstream))
     deleted_locks = {
         _parent(cp.old_path)
         for cp in pr.paths

@@ -33,6 +33,7 @@ from depguard.rules import (
     pr_unexpected_file,
     provider_not_allowed,
     provider_signature_invalid,
+    provider_signer_changed,
     release_too_new,
     signature_downgrade,
     source_not_allowed,
@@ -64,6 +65,7 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     checksums_stale,
     release_too_new,
     signature_downgrade,
+    provider_signer_changed,
 )
 
 # Rules judged by an engine module rather than a per-file check function.
