@@ -16,7 +16,8 @@ def register(app: typer.Typer) -> None:
         help="Judge a pull request as data: read the changed files between --base and --head "
         "as git objects (nothing is checked out or run), extract every dependency change "
         "(aqua, lock files, .tf, .terraform-version, workflow uses:) and check it against the "
-        "trust policy and the rules for Renovate PRs.",
+        "trust policy and the rules for Renovate PRs; then verify the head state of every "
+        "touched directory against signed upstream data, like `verify`.",
     )(check_pr)
 
 
