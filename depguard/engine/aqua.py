@@ -1205,31 +1205,18 @@ def verify_tool_file(
             if corroborated is not None:
                 evidence.append(corroborated)
         except DepguardError as e:
-            from depguard.errors import IntegrityError, SignatureError
+            from depguard.engine.aqua_upstream import failure_of
 
-            if isinstance(e, SignatureError):
-                findings.append(
-                    aqua_signature_invalid.META.finding(
-                        message=e.message, path=shown, subject=subject
-                    )
-                )
-            elif isinstance(e, IntegrityError):
-                findings.append(
-                    aqua_checksum_mismatch.META.finding(
-                        message=e.message, path=shown, subject=subject
-                    )
-                )
-            elif isinstance(e, InputError) and not str(e.path).startswith("http"):
-                raise
-            elif isinstance(e, InputError):
-                # malformed upstream signature material fails like a bad signature
-                findings.append(
-                    aqua_signature_invalid.META.finding(
-                        message=e.message, path=shown, subject=subject
-                    )
-                )
-            else:
+            if isinstance(e, InputError) and not str(e.path).startswith("http"):
+                raise  # the repository's own files: a usage error, not a finding
+            failure = failure_of(e)
+            if failure is None:
                 skipped.append(Skip(subject=subject, reason=e.message, path=shown))
+            else:
+                rule_id, message = failure
+                findings.append(
+                    _RULE_OF_FAILURE[rule_id].finding(message=message, path=shown, subject=subject)
+                )
         if evidence:
             checked.append(Checked(subject=subject, evidence=tuple(evidence), path=shown))
     from depguard.engine.verify import apply_policy

@@ -113,8 +113,15 @@ class _Memo(Generic[_K, _V]):
         return value
 
 
-def _short_kind(exc: DepguardError) -> str:
-    return exc.message
+def failure_of(exc: DepguardError) -> tuple[str, str] | None:
+    """The aqua rule an upstream fault is a finding of, with its message; ``None`` when it is
+    only a skip (network, unsupported material). Malformed signature material from upstream
+    (a garbage bundle, .sig, provenance or attestation) fails, as aqua's verifiers fail."""
+    if isinstance(exc, SignatureError | InputError):
+        return "aqua-signature-invalid", exc.message
+    if isinstance(exc, IntegrityError):
+        return "aqua-checksum-mismatch", exc.message
+    return None
 
 
 class AquaUpstream:
@@ -372,16 +379,11 @@ class AquaUpstream:
         """
         try:
             return self._truth(artifact, download=download, allow_tofu=allow_tofu)
-        except SignatureError as e:
-            return ArtifactTruth(failure=("aqua-signature-invalid", e.message))
-        except IntegrityError as e:
-            return ArtifactTruth(failure=("aqua-checksum-mismatch", e.message))
-        except InputError as e:
-            # Malformed signature material from upstream (a garbage bundle, .sig, provenance
-            # or attestation) fails, as aqua's verifiers fail: it is never just a skip.
-            return ArtifactTruth(failure=("aqua-signature-invalid", e.message))
-        except (NetworkError, UnsupportedError) as e:
-            return ArtifactTruth(unavailable=_short_kind(e))
+        except (SignatureError, IntegrityError, InputError, NetworkError, UnsupportedError) as e:
+            failure = failure_of(e)
+            if failure is not None:
+                return ArtifactTruth(failure=failure)
+            return ArtifactTruth(unavailable=e.message)
 
     def _truth(self, artifact: Artifact, *, download: bool, allow_tofu: bool) -> ArtifactTruth:
         from depguard.verify.checksum_file import checksum_for, file_digest
