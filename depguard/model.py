@@ -151,14 +151,50 @@ class Checked:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """One dependency change of a pull request (``check-pr``), with how it was judged.
+
+    ``kind`` and ``name`` are those of :class:`~depguard.prcheck.changes.DependencyChange`;
+    ``old``/``new`` are the versions (None where the dependency is absent), ``old_source`` /
+    ``new_source`` where they are, ``hashes`` says what happened to lock hashes or checksums
+    (``"+2 −2 hashes"``). ``status`` is ``verified`` (upstream data accounts for it),
+    ``failed`` (a finding is about it), ``skipped`` (it could not be checked), or ``n/a``
+    (nothing to verify, e.g. a version constraint). ``evidence`` is in words ("zh checked
+    against SHA256SUMS signed by HashiCorp 34365D9472D7468F"); ``released`` is the new
+    version's upstream release time (RFC 3339) and ``age`` how old it was at the run's clock.
+    """
+
+    kind: str
+    name: str
+    path: str
+    line: int | None = None
+    old: str | None = None
+    new: str | None = None
+    old_source: str | None = None
+    new_source: str | None = None
+    hashes: str = ""
+    status: str = "n/a"
+    evidence: tuple[str, ...] = ()
+    released: str | None = None
+    age: str | None = None
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line or 0, self.name, self.kind)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
-    """The outcome of a judging command; renderers turn it into output."""
+    """The outcome of a judging command; renderers turn it into output.
+
+    ``changes`` is filled by ``check-pr`` only: what the PR changes, one row per dependency.
+    """
 
     command: str
     findings: tuple[Finding, ...] = ()
     skipped: tuple[Skip, ...] = ()
     checked: tuple[Checked, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    changes: tuple[Change, ...] = ()
 
     def sorted(self) -> Report:
         """Return a copy with deterministic ordering (findings, skips, checks sorted)."""
@@ -168,6 +204,7 @@ class Report:
             skipped=tuple(sorted(set(self.skipped), key=lambda s: (s.path, s.subject, s.reason))),
             checked=tuple(sorted(set(self.checked), key=lambda c: (c.path, c.subject, c.evidence))),
             notes=self.notes,
+            changes=tuple(sorted(set(self.changes), key=Change.sort_key)),
         )
 
     def max_severity(self) -> Severity | None:

@@ -17,7 +17,10 @@ def register(app: typer.Typer) -> None:
         "as git objects (nothing is checked out or run), extract every dependency change "
         "(aqua, lock files, .tf, .terraform-version, workflow uses:) and check it against the "
         "trust policy and the rules for Renovate PRs; then verify the head state of every "
-        "touched directory against signed upstream data, like `verify`.",
+        "touched directory against signed upstream data, like `verify`. Output lists every "
+        "change (from -> to, evidence, release age) and the findings; with --format markdown "
+        "it is a PR comment, and in GitHub Actions the same comment is added to "
+        "$GITHUB_STEP_SUMMARY.",
     )(check_pr)
 
 
@@ -87,4 +90,5 @@ def check_pr(
         progress=runtime.progress,
     )
     runtime.progress.done()
+    opts.step_summary(report)
     raise typer.Exit(opts.emit(report))

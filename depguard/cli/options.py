@@ -154,6 +154,29 @@ class GlobalOptions:
             sys.stdout.flush()
         return self.exit_code(report)
 
+    def step_summary(self, report: Report) -> None:
+        """Append ``report`` as Markdown to ``$GITHUB_STEP_SUMMARY`` when the variable is set.
+
+        The runner shows that file on the workflow run's summary page. A file that cannot be
+        written is a warning on stderr, never a failed check.
+        """
+        target = os.environ.get("GITHUB_STEP_SUMMARY")
+        if not target:
+            return
+        from depguard import __version__
+        from depguard.render import OutputFormat, RenderContext, render
+        from depguard.util.redact import redact
+
+        ctx = RenderContext(tool_version=__version__, fail_on=self.fail_on)
+        text = redact(render(report.sorted(), OutputFormat.MARKDOWN, ctx))
+        try:
+            with open(target, "a", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError as e:
+            sys.stderr.write(
+                f"depguard: warning: cannot write $GITHUB_STEP_SUMMARY: {e.strerror}\n"
+            )
+
     def emit_text(self, text: str) -> None:
         """Write already-rendered ``text`` to ``--output`` (atomically) or stdout, redacted."""
         from depguard.util.atomic import write_atomic

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from depguard.formats.renovate import PrBody, PrEvent
     from depguard.prcheck.changes import DependencyChange
     from depguard.prcheck.gitrepo import ChangedPath
+    from depguard.prcheck.release_age import ReleaseDate
 
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}|sha256:[0-9a-f]{64}")
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -230,14 +231,6 @@ def judge(
     findings.extend(_stale(pr.changes, pr.present))
     if ident.body is not None:
         findings.extend(_unclaimed(pr.changes, ident.body))
-    for c in pr.changes:
-        checked.append(
-            Checked(
-                subject=f"{c.kind} {c.name} {c.old_version or '-'} -> {c.new_version or '-'}",
-                evidence=("extracted",),
-                path=c.file,
-            )
-        )
     return findings, skipped, checked
 
 
@@ -678,10 +671,13 @@ def run_check_pr(
         f"{len(pr.paths)} changed paths, {len(pr.changes)} dependency changes; author "
         f"{ident.author or 'unknown'}{' (Renovate bot)' if ident.is_bot else ''}"
     ]
+    dates: dict[tuple[str, str], ReleaseDate] = {}
     if upstream is not None:
         from depguard.prcheck.release_age import check_release_age
 
-        young, undated = check_release_age(pr.changes, config=config, upstream=upstream, aqua=aqua)
+        young, undated, dates = check_release_age(
+            pr.changes, config=config, upstream=upstream, aqua=aqua
+        )
         findings.extend(young)
         skipped.extend(undated)
     if upstream is not None:
@@ -726,10 +722,22 @@ def run_check_pr(
                 )
                 checked.extend(verified.checked)
                 notes.extend(verified.notes)
+    from depguard.prcheck.summary import change_rows
+
+    findings = apply_policy(findings, config)
+    rows = change_rows(
+        pr.changes,
+        findings=findings,
+        skipped=skipped,
+        checked=checked,
+        dates=dates,
+        verified=upstream is not None,
+    )
     return Report(
         command="check-pr",
-        findings=tuple(apply_policy(findings, config)),
+        findings=tuple(findings),
         skipped=tuple(skipped),
         checked=tuple(checked),
         notes=tuple(notes),
+        changes=tuple(rows),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -40,40 +41,59 @@ def _age_text(age: timedelta) -> str:
     return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+@dataclass(frozen=True, slots=True)
+class ReleaseDate:
+    """When a change's new version was released, and its age at the run's clock."""
+
+    published: str
+    age: str
+
+
 def check_release_age(
     changes: Sequence[DependencyChange],
     *,
     config: Config,
     upstream: Upstream | None,
     aqua: AquaUpstream | None,
-) -> tuple[list[Finding], list[Skip]]:
-    """Findings for releases younger than ``trust.min_release_age`` (zero: off)."""
+) -> tuple[list[Finding], list[Skip], dict[tuple[str, str], ReleaseDate]]:
+    """Findings for releases younger than ``trust.min_release_age``, and the dates found.
+
+    The dates (keyed by ``(kind, name@version)``) are for the PR comment. With the age check
+    off (``min_release_age`` zero) they are looked up too, but best effort: a date that
+    cannot be fetched is then simply not shown, never a skip.
+    """
     minimum = config.trust.min_release_age
-    if minimum <= timedelta(0):
-        return [], []
+    enforced = minimum > timedelta(0)
     clock = now()
     findings: list[Finding] = []
     skipped: list[Skip] = []
+    dates: dict[tuple[str, str], ReleaseDate] = {}
     seen: set[tuple[str, str]] = set()
     for c in changes:
         if c.new_version is None or c.action not in ("added", "updated"):
             continue
         key = (c.kind, f"{c.name}@{c.new_version}")
-        if key in seen or config.is_release_age_exempt(c.name):
+        if key in seen:
             continue
         seen.add(key)
+        exempt = config.is_release_age_exempt(c.name)
         try:
             published = _published(c, upstream, aqua)
         except DepguardError as e:
-            skipped.append(
-                Skip(subject=f"{c.name} {c.new_version}", reason=f"release date: {e.message}",
-                     path=c.file)
-            )  # fmt: skip
+            if enforced and not exempt:
+                skipped.append(
+                    Skip(subject=f"{c.name} {c.new_version}",
+                         reason=f"release date: {e.message}", path=c.file)
+                )  # fmt: skip
             continue
         if published is None:
             continue
-        age = clock - _parse_time(published)
-        if age < minimum:
+        try:
+            age = clock - _parse_time(published)
+        except ValueError:
+            continue
+        dates[key] = ReleaseDate(published=published, age=_age_text(age))
+        if enforced and not exempt and age < minimum:
             findings.append(
                 release_too_new.META.finding(
                     message=f"{c.name} {c.new_version} was published {published} "
@@ -84,7 +104,7 @@ def check_release_age(
                     subject=f"{c.name} {c.new_version}",
                 )
             )
-    return findings, skipped
+    return findings, skipped, dates
 
 
 def _published(

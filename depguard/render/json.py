@@ -1,7 +1,8 @@
 """The versioned JSON report (DESIGN.md §1, schema ``depguard.report/v1``) and its inverse.
 
 Key order is fixed and documented; fields are only ever added, never renamed. ``path`` on
-skipped and checked entries and the top-level ``notes`` appear only when non-empty.
+skipped and checked entries, the top-level ``notes`` and ``changes`` (``check-pr``: one object
+per dependency change, keys as :class:`~depguard.model.Change`) appear only when non-empty.
 :func:`load_report` reads the document back (``depguard merge`` combines shard reports).
 """
 
@@ -11,7 +12,7 @@ import json
 from typing import Any
 
 from depguard.errors import InputError
-from depguard.model import Checked, Finding, Report, RuleId, Severity, Skip
+from depguard.model import Change, Checked, Finding, Report, RuleId, Severity, Skip
 from depguard.render import RenderContext, guard_json_text
 
 SCHEMA = "depguard.report/v1"
@@ -53,6 +54,25 @@ def report_to_dict(report: Report, ctx: RenderContext) -> dict[str, Any]:
     }
     if report.notes:
         doc["notes"] = list(report.notes)
+    if report.changes:
+        doc["changes"] = [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "path": c.path,
+                "line": c.line,
+                "old": c.old,
+                "new": c.new,
+                "old_source": c.old_source,
+                "new_source": c.new_source,
+                "hashes": c.hashes,
+                "status": c.status,
+                "evidence": list(c.evidence),
+                "released": c.released,
+                "age": c.age,
+            }
+            for c in report.changes
+        ]
     return doc
 
 
@@ -142,6 +162,35 @@ def _checked(raw: object, where: str) -> Checked:
     )
 
 
+def _opt_str(doc: dict[str, Any], key: str, where: str) -> str | None:
+    value = doc.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Invalid(f"{where}.{key} must be a string or null")
+    return value
+
+
+def _change(raw: object, where: str) -> Change:
+    doc = _obj(raw, where)
+    evidence = _list(doc.get("evidence", []), f"{where}.evidence")
+    if not all(isinstance(e, str) for e in evidence):
+        raise _Invalid(f"{where}.evidence must be an array of strings")
+    return Change(
+        kind=_str(doc, "kind", where),
+        name=_str(doc, "name", where),
+        path=_str(doc, "path", where),
+        line=_line(doc, where),
+        old=_opt_str(doc, "old", where),
+        new=_opt_str(doc, "new", where),
+        old_source=_opt_str(doc, "old_source", where),
+        new_source=_opt_str(doc, "new_source", where),
+        hashes=_str(doc, "hashes", where, default=""),
+        status=_str(doc, "status", where, default="n/a"),
+        evidence=tuple(evidence),
+        released=_opt_str(doc, "released", where),
+        age=_opt_str(doc, "age", where),
+    )
+
+
 def _report(doc: dict[str, Any]) -> Report:
     schema = doc.get("schema")
     if schema != SCHEMA:
@@ -165,12 +214,16 @@ def _report(doc: dict[str, Any]) -> Report:
             raise _Invalid(
                 f"summary.{key} is {summary.get(key)!r} but the report lists {len(items)}"
             )
+    changes = tuple(
+        _change(c, f"changes[{i}]") for i, c in enumerate(_list(doc.get("changes", []), "changes"))
+    )
     return Report(
         command=_str(doc, "command", "report"),
         findings=findings,
         skipped=skipped,
         checked=checked,
         notes=tuple(notes),
+        changes=changes,
     )
 
 

@@ -2,9 +2,11 @@
 
 The comment starts with a hidden marker, ``<!-- depguard:report command=<command> -->``, so
 CI can find and update its one comment instead of adding a new one per push. Then a
-headline verdict, a findings table, and a ``<details>`` block with what was skipped and
-checked. The result stays under GitHub's comment limit (:data:`COMMENT_LIMIT`): when it
-would not, rows are left out and a note says how many.
+headline verdict; for ``check-pr`` a table of the PR's dependency changes (from → to, source,
+whether and how each was verified, release age); a findings table and how to fix each rule
+found; and a ``<details>`` block with what was skipped and checked. The result stays under
+GitHub's comment limit (:data:`COMMENT_LIMIT`): when it would not, rows are left out and a
+note says how many.
 
 All user-derived text — it may come from the pull request under review — is escaped so it
 renders literally: no links, images, HTML, mentions or table breakage (:func:`md_text`).
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from depguard.model import Checked, Finding, Report, Severity, Skip
+from depguard.model import Change, Checked, Finding, Report, Severity, Skip
 from depguard.render import (
     RenderContext,
     by_severity,
@@ -88,6 +90,51 @@ def _finding_row(f: Finding) -> str:
     return f"| {_severity_cell(f.severity)} | {_rule_link(f.rule)} | {location_cell} | {message} |"
 
 
+_STATUS = {"failed": "**failed**", "verified": "verified"}
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _version(text: str) -> str:
+    """A version as inline code; a full commit SHA shortened to 12 digits (the table's width)."""
+    return md_code(text[:12] if _COMMIT.fullmatch(text) else text)
+
+
+def _change_row(c: Change) -> str:
+    where = f"{c.path}:{c.line}" if c.line else c.path
+    dependency = f"{md_code(c.name)}<br><sub>{md_text(c.kind)} · {md_text(where)}</sub>"
+    if c.old is not None and c.new is not None:
+        change = f"{_version(c.old)} → {_version(c.new)}" if c.old != c.new else _version(c.new)
+    elif c.new is not None:
+        change = f"added {_version(c.new)}"
+    elif c.old is not None:
+        change = f"removed {_version(c.old)}"
+    else:
+        change = ""
+    if c.hashes:
+        change += ("<br>" if change else "") + md_text(c.hashes)
+    if c.old_source and c.new_source and c.old_source != c.new_source:
+        source = f"{md_code(c.old_source)} → **{md_code(c.new_source)}**"
+    else:
+        shown = c.new_source or c.old_source
+        source = md_code(shown) if shown else "—"
+    status = _STATUS.get(c.status, md_text(c.status))
+    evidence = "<br>".join(md_text(e) for e in c.evidence) or "—"
+    age = "—"
+    if c.age is not None:
+        age = md_text(c.age) + (f"<br><sub>{md_text(c.released)}</sub>" if c.released else "")
+    return f"| {dependency} | {change or '—'} | {source} | {status} | {evidence} | {age} |"
+
+
+def _fix_item(rule: str) -> str:
+    from depguard.model import RuleId
+    from depguard.rules import BY_ID
+
+    meta = BY_ID.get(RuleId(rule))
+    return f"- {_rule_link(rule)}: {md_text(meta.help)}" if meta is not None else ""
+
+
 def _skip_item(s: Skip) -> str:
     where = f" ({md_code(s.path)})" if s.path else ""
     return f"- {md_code(s.subject)}{where}: {md_text(s.reason)}"
@@ -156,17 +203,39 @@ def render_markdown(report: Report, ctx: RenderContext) -> str:
     budget = BUDGET - _size(head) - _size(footer) - 1_000
 
     body: list[str] = []
+    found: list[str] = []
     if report.findings:
         rows = [_finding_row(f) for f in by_severity(report.findings)]
         kept, cut = _fit(rows, budget)
-        body += ["", "| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |", *kept]
+        header = ["| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"]
+        found += ["", *header, *kept]
         if cut:
-            body += [
+            found += [
                 "",
                 f"_{plural(cut, 'more finding')} not shown (comment size limit); "
                 "the JSON or SARIF output has them all._",
             ]
         budget -= _size(kept)
+        fixes = [x for x in (_fix_item(r) for r in sorted({f.rule for f in report.findings})) if x]
+        kept, cut = _fit(fixes, max(budget, 0))
+        budget -= _size(kept)
+        if kept:
+            found += ["", "**How to fix**", "", *kept]
+    if report.changes:
+        rows = [_change_row(c) for c in report.changes]
+        kept, cut = _fit(rows, max(budget, 0))
+        budget -= _size(kept)
+        body += [
+            "",
+            f"**{plural(len(report.changes), 'dependency change')}**",
+            "",
+            "| Dependency | Change | Source | Verification | Evidence | Released |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *kept,
+        ]
+        if cut:
+            body += ["", f"_{plural(cut, 'more change')} not shown (comment size limit)._"]
+    body += found
 
     details: list[str] = []
     sections = (

@@ -14,6 +14,9 @@ Layout (normal verbosity)::
 
     2 checked, 1 finding (1 critical), 1 skipped
 
+``check-pr`` adds a ``changes (N):`` section before the skipped items, one line per
+dependency change (from -> to, verification status, evidence, release age).
+
 Quiet keeps findings and the summary; verbose adds each finding's rule summary and
 fingerprint. Every user-derived string goes through :func:`~depguard.render.printable`
 and the whole output through :func:`~depguard.render.guard_log_lines`.
@@ -76,6 +79,31 @@ def _findings(report: Report, ctx: RenderContext, style: _Style) -> list[str]:
     return lines
 
 
+def _change_text(old: str | None, new: str | None) -> str:
+    if old is not None and new is not None:
+        return f"{printable(old)} -> {printable(new)}" if old != new else printable(new)
+    if new is not None:
+        return f"added {printable(new)}"
+    return f"removed {printable(old)}" if old is not None else ""
+
+
+def _changes(report: Report) -> list[str]:
+    lines = [f"changes ({len(report.changes)}):"]
+    for path, group in groupby(report.changes, key=lambda c: c.path):
+        lines.append(f"  {printable(path)}")
+        for c in group:
+            what = " ".join(x for x in (_change_text(c.old, c.new), printable(c.hashes)) if x)
+            entry = f"    {printable(c.name)} ({printable(c.kind)}) {what}: {printable(c.status)}"
+            if c.old_source and c.new_source and c.old_source != c.new_source:
+                entry += f"; source {printable(c.old_source)} -> {printable(c.new_source)}"
+            if c.evidence:
+                entry += "; " + "; ".join(printable(e) for e in c.evidence)
+            if c.age:
+                entry += f"; released {printable(c.age)} ago"
+            lines.append(entry)
+    return lines
+
+
 def _skipped(report: Report) -> list[str]:
     lines = [f"skipped ({len(report.skipped)}):"]
     for s in report.skipped:
@@ -112,6 +140,8 @@ def render_text(report: Report, ctx: RenderContext) -> str:
     if report.findings:
         sections.append(_findings(report, ctx, style))
     if ctx.verbosity >= 0:
+        if report.changes:
+            sections.append(_changes(report))
         if report.skipped:
             sections.append(_skipped(report))
         if report.checked:

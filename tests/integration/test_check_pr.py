@@ -37,11 +37,12 @@ def test_real_renovate_prs_pass_the_gate(corpus: Path, tmp_path: Path) -> None:
     """The 13 real Renovate PRs: no finding of the PR rules, and their changes are all
     extracted. (Their upstream releases are not in any snapshot, so verification of their new
     hashes is exercised on the shipped example below.)"""
-    # distinct dependency changes per PR (tests/unit/test_changes.py asserts each one; the same
-    # action bumped twice in one workflow is one change here)
-    expected_changes = {
-        "01": 3, "02": 3, "03": 1, "04": 1, "05": 3, "06": 11, "07": 2, "08": 4, "09": 4,
-        "10": 23, "11": 11, "12": 13, "13": 3,
+    # rows of the change table per PR (tests/unit/test_changes.py asserts each extracted
+    # change; here a lock entry's hash change shares its version change's row and an
+    # aqua-checksums.json is one row)
+    expected_rows = {
+        "01": 2, "02": 2, "03": 1, "04": 1, "05": 2, "06": 16, "07": 1, "08": 2, "09": 2,
+        "10": 5, "11": 13, "12": 2, "13": 2,
     }  # fmt: skip
     for d in _corpus_prs(corpus):
         meta = json.loads(d.with_suffix(".json").read_text())
@@ -52,7 +53,10 @@ def test_real_renovate_prs_pass_the_gate(corpus: Path, tmp_path: Path) -> None:
         assert result.code == 0, (d.name, result.out)
         report = result.json()
         assert report["findings"] == [], d.name
-        assert len(report["checked"]) == expected_changes[d.name[:2]], (d.name, report["checked"])
+        rows = report["changes"]
+        assert len(rows) == expected_rows[d.name[:2]], (d.name, rows)
+        # --no-verify: nothing claims to be verified, nothing failed
+        assert {r["status"] for r in rows} <= {"n/a", "not verified"}, (d.name, rows)
 
 
 def _scenario(tmp_path: Path, rule: str) -> tuple[Path, Path, Path]:
@@ -157,6 +161,49 @@ def test_an_unchanged_example_pr_verifies_the_touched_directories(tmp_path: Path
         "envs/stg/network/.terraform.lock.hcl",
         "tf.acme.example/platform/inventory 1.3.0",
     ) in subjects
+    (row,) = report["changes"]
+    assert (row["kind"], row["name"], row["old"], row["new"]) == (
+        "provider",
+        "tf.acme.example/platform/inventory",
+        "1.2.0",
+        "1.3.0",
+    )
+    assert row["status"] == "verified" and row["hashes"] == "+8 −8 hashes"
+    assert row["evidence"] == [
+        "zh checked against SHA256SUMS signed by a trusted key FE991F73193CD349"
+    ]
+
+
+def test_the_pr_comment_lists_each_change_with_its_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--format markdown is the PR comment (marker, change table, findings, how to fix), and
+    under GitHub Actions the same comment goes to $GITHUB_STEP_SUMMARY."""
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    head = tmp_path / "head"
+    shutil.copytree(EXAMPLE, head)
+    lock = head / "envs" / "dev" / "network" / ".terraform.lock.hcl"
+    text = lock.read_text()
+    start = text.index('"zh:') + 4
+    lock.write_text(text[:start] + "0" * 64 + text[start + 64 :])
+    event = write_event(tmp_path / "event.json")
+    result = _check(
+        tmp_path, EXAMPLE, head, event, "--format", "markdown", "--config",
+        str(EXAMPLE / "depguard.yaml"), verify=True,
+    )  # fmt: skip
+    assert result.code == 1, result.out
+    out = result.out
+    assert out.startswith("<!-- depguard:report command=check-pr -->\n")
+    assert "| Dependency | Change | Source | Verification | Evidence | Released |" in out
+    row = next(line for line in out.splitlines() if "provider-hashes" in line)
+    assert "envs/dev/network/.terraform.lock.hcl" in row and "**failed**" in row
+    assert "+1 −1 hashes" in row
+    assert "[lock-hash-mismatch](" in out and "**How to fix**" in out
+    assert out.index("| Dependency |") < out.index("| Severity |")
+    written = summary.read_text()
+    assert written.startswith("earlier step\n") and out in written
 
 
 BODY = """This PR contains the following updates:
@@ -179,3 +226,16 @@ def test_the_body_claims_are_checked_against_the_diff(
     config = RULES / "pr-not-from-bot" / "positive" / "depguard.yaml"
     result = _check(tmp_path, base, head, event, "--config", str(config))
     assert {f["rule"] for f in result.json()["findings"]} == expect
+
+
+def test_rows_without_verification(tmp_path: Path) -> None:
+    """--no-verify: a row a finding is about is failed, the others say they were not
+    verified (never "verified")."""
+    base, head, event = _scenario(tmp_path, "checksums-stale")
+    result = _check(tmp_path / "p", base, head, event, "--format", "json")
+    (row,) = result.json()["changes"]
+    assert (row["name"], row["status"]) == ("suzuki-shunsuke/tfcmt", "failed")
+    case = RULES / "checksums-stale" / "negative"
+    result = _check(tmp_path / "n", case / "base", case / "head", case / "event.json")
+    rows = result.json()["changes"]
+    assert rows and {r["status"] for r in rows} <= {"not verified", "n/a"}, rows

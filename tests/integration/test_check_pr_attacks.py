@@ -331,9 +331,10 @@ def test_a_clean_renovate_pr_passes(tmp_path: Path) -> None:
     )
     assert result.code == 0, result.out
     assert result.json()["findings"] == []
-    subjects = {c["subject"] for c in result.json()["checked"]}
-    assert "aqua-package suzuki-shunsuke/tfcmt v4.14.0 -> v4.14.1" in subjects
-    assert "provider registry.terraform.io/hashicorp/aws 5.31.0 -> 5.32.0" in subjects
+    rows = {(c["kind"], c["name"], c["old"], c["new"]) for c in result.json()["changes"]}
+    assert ("aqua-package", "suzuki-shunsuke/tfcmt", "v4.14.0", "v4.14.1") in rows
+    assert ("provider", "registry.terraform.io/hashicorp/aws", "5.31.0", "5.32.0") in rows
+    assert ("action", "actions/checkout", CHECKOUT_OLD, CHECKOUT_NEW) in rows
 
 
 # --- structural attacks on the synthetic repository (PR rules only) -----------------------

@@ -21,7 +21,7 @@ import pytest
 
 from depguard import rules
 from depguard.errors import InputError
-from depguard.model import Checked, Finding, Report, RuleId, Severity, Skip
+from depguard.model import Change, Checked, Finding, Report, RuleId, Severity, Skip
 from depguard.render import (
     OutputFormat,
     RenderContext,
@@ -184,6 +184,89 @@ NASTY = Report(
         ),
     ),
     notes=("note\n::endgroup::",),
+    changes=(
+        Change(
+            kind="provider",
+            name="registry.terraform.io/evil/x | y",
+            path="envs/we,ird|dir/.terraform.lock.hcl",
+            line=7,
+            old="1.0.0`",
+            new="2.0.0 <b>x</b>\n::error::spoofed",
+            old_source="github.com/a/b",
+            new_source="[click](https://evil.example) @octocat",
+            hashes="+1 −0 hashes",
+            status="failed",
+            evidence=("ev|idence ##[add-mask]x", "\x1b[31mred"),
+            released="2026-01-01T00:00:00Z",
+            age="2 hours",
+        ),
+    ),
+)
+
+# What check-pr reports for a Renovate PR: a change table beside the findings.
+PR = Report(
+    command="check-pr",
+    findings=(
+        _f(
+            "checksums-stale",
+            Severity.MEDIUM,
+            "aqua/aqua.yaml: suzuki-shunsuke/tfcmt is bumped to v4.14.1, but the PR adds no "
+            "entries for it to aqua/aqua-checksums.json; run `depguard checksums update aqua`",
+            "aqua/aqua.yaml",
+            line=12,
+            subject="suzuki-shunsuke/tfcmt v4.14.1",
+        ),
+    ),
+    checked=(
+        Checked(
+            subject="registry.terraform.io/hashicorp/aws 5.32.0",
+            evidence=("openpgp:34365D9472D7468F:official", "zh"),
+            path="envs/dev/.terraform.lock.hcl",
+        ),
+    ),
+    changes=(
+        Change(
+            kind="provider",
+            name="registry.terraform.io/hashicorp/aws",
+            path="envs/dev/.terraform.lock.hcl",
+            line=4,
+            old="5.31.0",
+            new="5.32.0",
+            hashes="+14 −14 hashes",
+            status="verified",
+            evidence=("zh checked against SHA256SUMS signed by HashiCorp 34365D9472D7468F",),
+            released="2026-11-01T12:00:00Z",
+            age="27.5 days",
+        ),
+        Change(
+            kind="aqua-package",
+            name="suzuki-shunsuke/tfcmt",
+            path="aqua/aqua.yaml",
+            line=12,
+            old="v4.14.0",
+            new="v4.14.1",
+            new_source="standard",
+            old_source="standard",
+            status="failed",
+        ),
+        Change(
+            kind="action",
+            name="actions/checkout",
+            path=".github/workflows/ci.yaml",
+            line=9,
+            old="b4ffde65f46336ab88eb53be808477a3936bae11",
+            new="11bd71901bbe5b1630ceea73d27597364c9af683",
+            evidence=("pinned to commit 11bd71901bbe (v4.2.2)",),
+        ),
+        Change(kind="module", name="vpc", path="envs/dev/main.tf", old="v1.0.0"),
+        Change(
+            kind="aqua-checksums",
+            name="aqua-checksums.json",
+            path="aqua/aqua-checksums.json",
+            hashes="+2 −2 checksums",
+            status="not verified",
+        ),
+    ),
 )
 
 SCENARIOS = {
@@ -192,6 +275,7 @@ SCENARIOS = {
     "skips_and_checks": SKIPS_AND_CHECKS,
     "full": FULL,
     "nasty": NASTY,
+    "pr": PR,
 }
 
 # Extra variants of the formats whose output depends on the context.
@@ -473,11 +557,14 @@ def test_markdown_marker_and_headline() -> None:
 
 def test_markdown_escaping_keeps_the_table_intact() -> None:
     out = render(NASTY, OutputFormat.MARKDOWN, CTX)
-    rows = _table_rows(out)
-    assert len(rows) == len(NASTY.findings)
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "| ---" not in line]
+    headers = [r for r in rows if r.startswith(("| Severity", "| Dependency"))]
+    rows = [r for r in rows if r not in headers]
+    assert len(rows) == len(NASTY.findings) + len(NASTY.changes)
     for row in rows:
-        # Exactly 5 unescaped pipes: the cell borders.
-        assert len(re.findall(r"(?<!\\)\|", row)) == 5, row
+        # Exactly 5 (findings) or 7 (changes) unescaped pipes: the cell borders.
+        assert len(re.findall(r"(?<!\\)\|", row)) in (5, 7), row
+    assert sum(len(re.findall(r"(?<!\\)\|", row)) == 7 for row in rows) == 1
     assert "<script>" not in out and "<img" not in out and "<b>" not in out
     assert "&lt;script&gt;" in out
     assert "\\[click\\](https://evil.example)" in out

@@ -74,4 +74,6 @@ def test_negative_fixture_is_clean(rule_id: str, tmp_path: Path) -> None:
     result = _run_fixture(case, tmp_path)
     assert result.code == 0, result.out + result.err
     assert result.rules() == []
-    assert result.json()["summary"]["checked"] >= 1
+    # something was judged: verified entries, or (check-pr --no-verify) the PR's changes
+    report = result.json()
+    assert report["summary"]["checked"] >= 1 or report.get("changes")
