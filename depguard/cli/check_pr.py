@@ -63,6 +63,16 @@ def check_pr(
             "upstream (when `depguard verify` runs on the head as a separate step).",
         ),
     ] = False,
+    no_package_hashes: Annotated[
+        bool,
+        typer.Option(
+            "--no-package-hashes",
+            envvar="DEPGUARD_NO_PACKAGE_HASHES",
+            help="Do not download the signed packages of lock entries the PR adds h1: hashes "
+            "to (by default they are hashed, as `verify --deep` does, so that a forged h1: "
+            "cannot pass); their zh: hashes are still checked.",
+        ),
+    ] = False,
 ) -> None:
     from depguard.cli.runtime import Runtime
     from depguard.errors import InputError
@@ -88,6 +98,7 @@ def check_pr(
         upstream=None if no_verify else runtime.upstream(),
         aqua=None if no_verify else runtime.aqua_upstream(),
         progress=runtime.progress,
+        package_hashes=not no_package_hashes,
     )
     runtime.progress.done()
     opts.step_summary(report)

@@ -37,6 +37,7 @@ class ProviderTruth:
     # --deep: h1 values of every package hashed, per platform (lock variant, zip variant)
     h1: Mapping[Platform, tuple[str, str]] = field(default_factory=dict)
     deep_unavailable: str | None = None  # why some packages could not be hashed
+    deepened: bool = False  # every signed package was looked at (Upstream.deepen)
     package_problems: tuple[str, ...] = ()  # served archives that contradict the signed sums
     # Every ``zh:`` Terraform would record: one per signed ``SHA256SUMS`` line (derived).
     zh_all: frozenset[str] = field(init=False, repr=False, compare=False)

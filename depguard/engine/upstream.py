@@ -405,12 +405,13 @@ class Upstream:
                     problems.setdefault(key, []).append(f"{platform} package {where}: {result}")
                 elif result is not None:
                     h1.setdefault(key, {})[platform] = result
-        for key in {k for k, _ in jobs}:
+        for key in (k for k, t in truths.items() if t.authenticated):
             updated[key] = replace(
                 truths[key],
                 h1=h1.get(key, {}),
                 package_problems=tuple(problems.get(key, ())),
                 deep_unavailable="; ".join(missing[key]) if key in missing else None,
+                deepened=True,
             )
         return updated
 

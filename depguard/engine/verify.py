@@ -28,6 +28,9 @@ class VerifyOptions:
     paths: tuple[Path, ...]
     platforms: tuple[Platform, ...]
     deep: bool = False
+    # Without ``deep``: the (provider, version)s whose packages are hashed all the same
+    # (check-pr: the entries a PR adds h1: hashes to).
+    deep_keys: frozenset[TruthKey] = frozenset()
 
 
 def locked_keys(states: Iterable[StateDir]) -> set[TruthKey]:
@@ -63,6 +66,7 @@ def _evidence(
     if has_zh:
         evidence.append("zh")
     skip: str | None = None
+    deep = deep or truth.deepened
     if deep and truth.deep_unavailable is not None:
         # --deep asked for every package: one that could not be fetched is a skipped check.
         skip = f"packages not checked: {truth.deep_unavailable}"
@@ -118,7 +122,7 @@ def judge(
             if not truth.authenticated:
                 continue
             evidence, skip = _evidence(truth, entry, deep)
-            if not deep and entry.zh and entry.h1:
+            if not (deep or truth.deepened) and entry.zh and entry.h1:
                 h1_unchecked += 1
             checked.append(Checked(subject=subject, evidence=evidence, path=state.lock_display))
             if skip is not None:
@@ -165,6 +169,9 @@ def run_verify(
     truths = upstream.truths(keys, options.platforms, progress)
     if options.deep:
         truths = upstream.deepen(truths, first=options.platforms, progress=progress)
+    elif options.deep_keys:
+        chosen = {k: t for k, t in truths.items() if k in options.deep_keys}
+        truths = {**truths, **upstream.deepen(chosen, first=options.platforms, progress=progress)}
     report = judge(states, truths, config=config, platforms=options.platforms, deep=options.deep)
     found = bool(states)
     if aqua is not None:

@@ -32,8 +32,9 @@ from depguard.rules import (
 if TYPE_CHECKING:
     from depguard.config import Config
     from depguard.engine.aqua_upstream import AquaUpstream
+    from depguard.engine.context import TruthKey
     from depguard.engine.upstream import Upstream
-    from depguard.formats.renovate import PrBody, PrEvent
+    from depguard.formats.renovate import ClaimedUpdate, PrBody, PrEvent
     from depguard.prcheck.changes import DependencyChange
     from depguard.prcheck.gitrepo import ChangedPath
     from depguard.prcheck.release_age import ReleaseDate
@@ -66,6 +67,7 @@ class PrChanges:
     present: set[str] = field(default_factory=set)  # companion files that exist at head
     blobs: dict[str, bytes] = field(default_factory=dict)  # object id -> content already read
     weakened: list[tuple[str, int | None, str]] = field(default_factory=list)  # (file, line, what)
+    scripts: list[tuple[str, int | None, str]] = field(default_factory=list)  # workflow edits
 
 
 def identify(event: PrEvent | None, config: Config) -> PrIdentity:
@@ -132,6 +134,10 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
                 out.changes.extend(file_changes(path, old, new))
                 if kind == "aqua-config" and old is not None and new is not None:
                     out.weakened.extend(_checksum_weakened(path, old, new))
+                if kind == "workflow" and bot and allowed:
+                    edit = workflow_edit(old, new)
+                    if edit is not None:
+                        out.scripts.append((path, *edit))
             except InputError as e:
                 out.errors.append(e)
         for candidate in sorted(_companions(out.changes)):
@@ -141,6 +147,47 @@ def extract(repo_dir: Path, base: str, head: str, *, config: Config, bot: bool) 
             except InputError:
                 continue
     return out
+
+
+# What Renovate changes in a workflow: `uses:` values (with their version comments; which
+# action a step uses is a dependency change, judged as such) and version strings its regex
+# managers find (aqua_version: v2.x, python-version: '3.12', image digests). With those
+# masked out, the two sides must be the same lines.
+_USES_REF = re.compile(r"(\buses:\s*).*$")
+_VERSION_TOKEN = re.compile(
+    r"[0-9a-f]{40}(?:[0-9a-f]{24})?|sha256:[0-9a-f]{64}"
+    r"|(?<![\w.])v?\d+(?:\.\d+)*(?:-[0-9A-Za-z.-]+)?(?![\w.])"
+)
+
+
+def _mask(line: str) -> str:
+    return _VERSION_TOKEN.sub("<v>", _USES_REF.sub(r"\1<uses>", line.rstrip()))
+
+
+def workflow_edit(old: bytes | None, new: bytes | None) -> tuple[int | None, str] | None:
+    """How a workflow or action file changed beyond what Renovate changes in one, if it did:
+    ``(line in the new file, what)``; None when only ``uses:`` refs and version strings
+    differ. A new or deleted workflow is such a change too."""
+    import difflib
+
+    if new is None:
+        return None if old is None else (None, "a workflow file was deleted")
+    if old is None:
+        return 1, "a new workflow file"
+    a = [_mask(x) for x in old.decode("utf-8", "replace").splitlines()]
+    b = [_mask(x) for x in new.decode("utf-8", "replace").splitlines()]
+    if a == b:
+        return None
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        line = min(j1 + 1, len(b)) if b else None
+        what = {"insert": "lines were added", "delete": "lines were removed"}.get(
+            tag, "a line changed beyond its uses: reference or version"
+        )
+        return line, f"{what} ({max(j2 - j1, 1)} at line {line})" if line else what
+    return None
 
 
 def _checksum_weakened(path: str, old: bytes, new: bytes) -> list[tuple[str, int | None, str]]:
@@ -218,6 +265,17 @@ def judge(
                 subject=f"{file} {what}",
             )
         )
+    for file, line, what in pr.scripts:
+        findings.append(
+            pr_unexpected_change.META.finding(
+                message=f"{file}: {what}; a Renovate PR changes only uses: references and "
+                "version strings in workflows, and a workflow runs with the repository's "
+                "credentials",
+                path=file,
+                line=line,
+                subject=f"{file} workflow content",
+            )
+        )
     for cp, why in pr.unexpected:
         findings.append(
             pr_unexpected_file.META.finding(
@@ -226,15 +284,25 @@ def judge(
                 subject=cp.path,
             )
         )
+    bot = ident.is_bot or ident.claims_renovate
     for c in pr.changes:
-        findings.extend(_change_findings(c, config))
+        findings.extend(_change_findings(c, config, bot=bot))
     findings.extend(_stale(pr.changes, pr.present))
     if ident.body is not None:
         findings.extend(_unclaimed(pr.changes, ident.body))
     return findings, skipped, checked
 
 
-def _change_findings(c: DependencyChange, config: Config) -> list[Finding]:
+def _leaves(config_file: str, glob: str) -> bool:
+    """Whether an aqua import glob reaches outside its config's directory (``..``, absolute)."""
+    if glob.startswith("/"):
+        return True
+    joined = _normalise(_parent(config_file), glob)
+    base = _owner_dir(config_file)
+    return joined is None or not (base == "." or joined == base or joined.startswith(base + "/"))
+
+
+def _change_findings(c: DependencyChange, config: Config, *, bot: bool) -> list[Finding]:
     out: list[Finding] = []
     subject = f"{c.name} {c.new_version or c.old_version or ''}".strip()
     # Content that changed for an unchanged version, a new or re-pointed source.
@@ -250,6 +318,26 @@ def _change_findings(c: DependencyChange, config: Config) -> list[Finding]:
                 path=c.file,
                 line=c.line,
                 subject=subject,
+            )
+        )
+    if c.kind == "aqua-import" and c.action == "added" and bot:
+        out.append(
+            pr_unexpected_change.META.finding(
+                message=f"{c.file}: a new aqua import {c.name!r}: Renovate never adds imports, "
+                "and an import brings in packages from files the PR may not even touch",
+                path=c.file,
+                line=c.line,
+                subject=f"import {c.name}",
+            )
+        )
+    if c.kind == "aqua-import" and c.action == "added" and _leaves(c.file, c.name):
+        out.append(
+            pr_unexpected_change.META.finding(
+                message=f"{c.file}: the aqua import {c.name!r} reads files outside the "
+                "directory of the config that imports it",
+                path=c.file,
+                line=c.line,
+                subject=f"import {c.name}",
             )
         )
     if c.kind == "aqua-registry" and c.action == "added":
@@ -337,6 +425,56 @@ def _short(name: str) -> str:
     return name.lower().rstrip("/").rsplit("/", 1)[-1].removeprefix("terraform-provider-")
 
 
+_NUMBERS = re.compile(r"\d+(?:\.\d+)*")
+_HEX = re.compile(r"[0-9a-f]{7,64}")
+
+
+def _names(claim: ClaimedUpdate) -> set[str]:
+    out: set[str] = set()
+    for name in (claim.package, claim.new_package, claim.package_name):
+        if name:
+            out.update((name.lower(), _short(name)))
+    return out
+
+
+def _same_version(claimed: str, actual: str) -> bool:
+    """A claimed version (as the body writes it) names ``actual``: the same version numbers
+    (``5.32.0`` and ``v5.32``), a prefix of them when it has fewer (``v5`` of ``5.1.0``), or
+    a digest prefix (``abc1234`` of a full SHA). A range (``~> 6.0``)
+    or text without numbers is not evidence of a mismatch."""
+    claimed, actual = claimed.strip().strip("`").lower(), actual.strip().lower()
+    if _HEX.fullmatch(claimed) and _HEX.fullmatch(actual.removeprefix("sha256:")):
+        return actual.removeprefix("sha256:").startswith(claimed)
+    if any(op in claimed for op in ("~", ">", "<", "=", "^", ",", "*", " x")):
+        return True
+    a, b = _NUMBERS.search(claimed), _NUMBERS.search(actual)
+    if a is None or b is None:
+        return True
+
+    x, y = [int(i) for i in a.group().split(".")], [int(i) for i in b.group().split(".")]
+    if len(x) < len(y):  # a floating tag (v5) or a shortened version (5.32)
+        return y[: len(x)] == x
+    width = max(len(x), len(y))
+    return x + [0] * (width - len(x)) == y + [0] * (width - len(y))
+
+
+def _wrong_version(c: DependencyChange, claimed: Sequence[str]) -> str | None:
+    """The claimed new version when none of the claims for ``c`` names its new version.
+
+    Compared for aqua packages, actions (their SHA or version comment) and lock entries;
+    ``.tf`` constraints and module refs are ranges or free text, not compared."""
+    if not claimed or c.new_version is None:
+        return None
+    if c.kind == "provider" and not c.file.endswith(".terraform.lock.hcl"):
+        return None
+    if c.kind not in ("aqua-package", "action", "provider"):
+        return None
+    actual = [c.new_version] + ([c.new_comment.lstrip("# ").strip()] if c.new_comment else [])
+    if any(_same_version(x, a) for x in claimed for a in actual if a):
+        return None
+    return claimed[0]
+
+
 def _unclaimed(changes: Sequence[DependencyChange], body: PrBody) -> list[Finding]:
     """The body's updates table against the diff (the diff is the truth): a version change no
     claimed update accounts for is not what the PR says it is. Only when the body lists
@@ -356,9 +494,24 @@ def _unclaimed(changes: Sequence[DependencyChange], body: PrBody) -> list[Findin
     for c in changes:
         if c.kind not in _VERSIONED or c.action != "updated":
             continue
-        if c.name.lower() in names or _short(c.name) in names:
-            continue
-        if any(c.name.lower().endswith("/" + n) for n in names if "/" in n):
+        if (
+            c.name.lower() in names
+            or _short(c.name) in names
+            or any(c.name.lower().endswith("/" + n) for n in names if "/" in n)
+        ):
+            claimed = [x.new for x in claims if _names(x) & {c.name.lower(), _short(c.name)}]
+            wrong = _wrong_version(c, [x for x in claimed if x])
+            if wrong is not None:
+                out.append(
+                    pr_unexpected_change.META.finding(
+                        message=f"{c.file}: the PR body says {c.name} goes to {wrong}, but the "
+                        f"diff moves it to {c.new_version}"
+                        + (f" ({c.new_comment.lstrip('# ')})" if c.new_comment else ""),
+                        path=c.file,
+                        line=c.line,
+                        subject=f"{c.name} {c.new_version}",
+                    )
+                )
             continue
         out.append(
             pr_unexpected_change.META.finding(
@@ -449,6 +602,17 @@ def _verify_dirs(pr: PrChanges) -> list[str]:
 
 
 _LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
+_IMPORT = re.compile(r"""^\s*-?\s*import:\s*['"]?([^'"\s#]+)""", re.MULTILINE)
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """Go ``filepath.Match`` per segment (``*`` does not cross ``/``), as aqua's imports."""
+    from fnmatch import fnmatchcase
+
+    parts, wanted = path.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(
+        fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=True)
+    )
 
 
 def _in_scope(path: str, dirs: set[str]) -> bool:
@@ -497,13 +661,16 @@ def materialize(
 
     (dest / ".git").mkdir(parents=True, exist_ok=True)  # marks the repository root
     scope = set(dirs)
+    imported: set[str] = set()  # files aqua configs import from outside the scope
     written: dict[str, Path] = {}
     with GitRepo(repo_dir) as repo:
         files = [(p, o) for p, mode, o in repo.list_files(head) if mode in ("100644", "100755")]
         for _round in range(16):  # local modules of local modules, bounded
             added: set[str] = set()
             for path, oid in files:
-                if path in written or not (_in_scope(path, scope) or path in _POLICY_FILES):
+                if path in written or not (
+                    _in_scope(path, scope) or path in _POLICY_FILES or path in imported
+                ):
                     continue
                 name = path.rsplit("/", 1)[-1]
                 if not (
@@ -527,9 +694,19 @@ def materialize(
                         module = _normalise(_parent(path), rel)
                         if module is not None and module not in scope:
                             added.add(module)
+                elif name in _AQUA_NAMES or classify(path) == "aqua-import":
+                    text = data.decode("utf-8", "replace")
+                    for glob in _IMPORT.findall(text):
+                        pattern = _normalise(_parent(path), glob)
+                        if pattern is None:
+                            continue
+                        for other, _oid in files:
+                            if other not in written and _glob_match(other, pattern):
+                                imported.add(other)
+                                added.add(other)
             if not added:
                 break
-            scope |= added
+            scope |= {a for a in added if a not in imported}
     return list(written.values())
 
 
@@ -642,6 +819,23 @@ def _signer_changes(
     return out
 
 
+def _new_h1_keys(changes: Sequence[DependencyChange]) -> frozenset[TruthKey]:
+    """The lock entries (provider, version) to which the PR adds ``h1:`` hashes."""
+    from depguard.formats.tf_address import parse_lock_label
+
+    keys: set[TruthKey] = set()
+    for c in changes:
+        if c.kind != "provider-hashes" or c.new_version is None:
+            continue
+        if not any(h.startswith("h1:") for h in c.added):
+            continue
+        try:
+            keys.add((parse_lock_label(c.name), c.new_version))
+        except InputError:
+            continue
+    return frozenset(keys)
+
+
 def run_check_pr(
     repo_dir: Path,
     base: str,
@@ -652,13 +846,16 @@ def run_check_pr(
     upstream: Upstream | None = None,
     aqua: AquaUpstream | None = None,
     progress: Callable[[str], None] | None = None,
+    package_hashes: bool = True,
 ) -> Report:
     """The whole ``check-pr`` command.
 
     With ``upstream`` (and ``aqua``), the head state of every directory whose dependency files
     the PR changed is verified like ``depguard verify`` does: a new lock hash or checksum that
     signed upstream data does not account for is a critical finding even if nothing else looks
-    wrong.
+    wrong. ``h1:`` hashes the PR adds can only be checked against the packages themselves:
+    those entries' signed packages are downloaded and hashed (as ``verify --deep`` does for
+    every entry) unless ``package_hashes`` is false.
     """
     import tempfile
 
@@ -709,8 +906,11 @@ def run_check_pr(
                 or any((root / d / "aqua" / n).is_file() for n in _AQUA_NAMES)
             ]
             if targets:
+                deep_keys = _new_h1_keys(pr.changes) if package_hashes else frozenset()
                 verified = run_verify(
-                    VerifyOptions(paths=tuple(targets), platforms=config.platforms),
+                    VerifyOptions(
+                        paths=tuple(targets), platforms=config.platforms, deep_keys=deep_keys
+                    ),
                     config=config,
                     upstream=upstream,
                     aqua=aqua,

@@ -110,6 +110,8 @@ def _change_row(c: Change) -> str:
         change = f"added {_version(c.new)}"
     elif c.old is not None:
         change = f"removed {_version(c.old)}"
+    elif c.new_source is not None or c.old_source is not None:
+        change = "added" if c.old_source is None else "removed" if c.new_source is None else ""
     else:
         change = ""
     if c.hashes:

@@ -25,8 +25,9 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
     """Yield a finding per lock hash that no signed package accounts for.
 
     ``zh:`` values must be lines of the signed ``SHA256SUMS`` (Terraform records every line).
-    ``h1:`` values are judged only when every signed package was hashed (``--deep``): each must
-    equal the lock (extracted files) or zip variant of one of them.
+    ``h1:`` values are judged only when every signed package was hashed (``--deep``, or
+    ``check-pr`` for the entries a PR adds ``h1:`` hashes to): each must equal the lock
+    (extracted files) or zip variant of one of them.
     """
     lock = ctx.state.lock
     if lock is None:
@@ -45,7 +46,7 @@ def check_lock(ctx: LockContext) -> Iterator[Finding]:
                     line=entry.line,
                     subject=truth.subject,
                 )
-        if not ctx.deep or truth.deep_unavailable is not None or truth.package_problems:
+        if not truth.deepened or truth.deep_unavailable is not None or truth.package_problems:
             continue  # not every signed package was hashed: h1 values cannot be judged
         signed_h1 = truth.h1_all()
         for h in entry.hashes_with_scheme("h1"):

