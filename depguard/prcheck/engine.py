@@ -663,6 +663,7 @@ def materialize(
     scope = set(dirs)
     imported: set[str] = set()  # files aqua configs import from outside the scope
     written: dict[str, Path] = {}
+    made: set[Path] = set()
     with GitRepo(repo_dir) as repo:
         files = [(p, o) for p, mode, o in repo.list_files(head) if mode in ("100644", "100755")]
         for _round in range(16):  # local modules of local modules, bounded
@@ -679,14 +680,19 @@ def materialize(
                     or name.endswith((".yaml", ".yml", ".json", ".tf", ".hcl"))
                 ):
                     continue
-                target = dest / path
-                if not target.resolve().is_relative_to(dest.resolve()):
+                # git tree paths are relative and never hold "." or ".." segments (git
+                # refuses them); checked lexically all the same, without touching the disk
+                if path.startswith("/") or {"", ".", ".."} & set(path.split("/")):
                     continue
+                target = dest / path
                 data = (known or {}).get(oid)
                 if data is None:
                     data = repo.read_blob(oid, max_bytes=MAX_FILE_BYTES)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                with open(target, "xb") as f:  # a fresh tree: never follows or reuses a file
+                    f.write(data)
                 written[path] = target
                 if name.endswith(".tf"):
                     text = data.decode("utf-8", "replace")
@@ -892,9 +898,13 @@ def run_check_pr(
         with tempfile.TemporaryDirectory(prefix="depguard-pr-") as tmp:
             root = Path(tmp) / "head"
             materialize(repo_dir, pr.head, dirs, root, known=pr.blobs)
-            if aqua is not None:
+            aqua_changed = sorted(
+                {_owner_dir(c.file) for c in pr.changes if c.kind.startswith("aqua-")} & set(dirs)
+                | aqua_dirs
+            )
+            if aqua is not None and aqua_changed:
                 findings.extend(
-                    _downgrades(repo_dir, pr, dirs, Path(tmp) / "base", root, config, aqua)
+                    _downgrades(repo_dir, pr, aqua_changed, Path(tmp) / "base", root, config, aqua)
                 )
             # directories that keep a lock file or an aqua config (not templates, modules)
             targets = [

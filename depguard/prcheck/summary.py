@@ -97,6 +97,7 @@ def change_rows(
     ``verified`` says whether upstream verification ran (``--no-verify`` otherwise): a row
     that could have been verified but was not says so instead of claiming ``n/a``.
     """
+    index = _Index(findings, skipped, checked)
     rows: list[Change] = []
     lock_versions = {(c.file, c.name) for c in changes if c.kind == "provider"}
     hash_changes = {(c.file, c.name): c for c in changes if c.kind == "provider-hashes"}
@@ -113,7 +114,7 @@ def change_rows(
             h = hash_changes.get((c.file, c.name))
             if h is not None:
                 hashes = _hash_text(len(h.added), len(h.removed), "hashes")
-        status, evidence = _judged(c, is_lock, findings, skipped, checked, verified)
+        status, evidence = _judged(c, is_lock, index, verified)
         date = dates.get((c.kind, f"{c.name}@{c.new_version}")) if c.new_version else None
         rows.append(
             Change(
@@ -157,23 +158,37 @@ def change_rows(
     return rows
 
 
+class _Index:
+    """Findings, skips and checks by what rows look them up with (one pass each)."""
+
+    def __init__(
+        self, findings: Sequence[Finding], skipped: Sequence[Skip], checked: Sequence[Checked]
+    ) -> None:
+        self.findings = findings
+        self.checked = checked
+        self.at_line = {(f.path, f.line) for f in findings if f.line is not None}
+        self.finding_subjects = {(f.path, f.subject) for f in findings}
+        self.skips: dict[tuple[str, str], list[str]] = {}
+        for x in skipped:
+            self.skips.setdefault((x.path, x.subject), []).append(x.reason)
+        self.checks: dict[tuple[str, str], list[Checked]] = {}
+        for y in checked:
+            self.checks.setdefault((y.path, y.subject), []).append(y)
+
+
 def _judged(
-    c: DependencyChange,
-    is_lock: bool,
-    findings: Sequence[Finding],
-    skipped: Sequence[Skip],
-    checked: Sequence[Checked],
-    verified: bool,
+    c: DependencyChange, is_lock: bool, index: _Index, verified: bool
 ) -> tuple[str, tuple[str, ...]]:
     """(status, evidence in words) of one change."""
-    at_line = any(f.path == c.file and c.line is not None and f.line == c.line for f in findings)
+    findings, checked = index.findings, index.checked
+    at_line = c.line is not None and (c.file, c.line) in index.at_line
     if c.new_version is None and c.new_source is None:
         return ("failed" if at_line else "n/a"), ("removed",)
     if is_lock:
-        subject = _lock_subject(c)
-        mine = [x for x in checked if x.path == c.file and x.subject == subject]
-        failed = at_line or any(f.path == c.file and f.subject == subject for f in findings)
-        skip = [s.reason for s in skipped if s.path == c.file and s.subject == subject]
+        subject = _lock_subject(c) or ""
+        mine = index.checks.get((c.file, subject), [])
+        failed = at_line or (c.file, subject) in index.finding_subjects
+        skip = index.skips.get((c.file, subject), [])
         evidence = tuple(evidence_words(x.evidence) for x in mine if evidence_words(x.evidence))
         if failed:
             return "failed", evidence
