@@ -154,6 +154,7 @@ def build_app() -> typer.Typer:
     from depguard.cli import aqua as aqua_cmd
     from depguard.cli import check_pr as check_pr_cmd
     from depguard.cli import lock as lock_cmd
+    from depguard.cli import rollout as rollout_cmd
     from depguard.cli import verify as verify_cmd
 
     app = typer.Typer(
@@ -171,4 +172,5 @@ def build_app() -> typer.Typer:
     lock_cmd.register(app)
     aqua_cmd.register(app)
     check_pr_cmd.register(app)
+    rollout_cmd.register(app)
     return app

@@ -19,7 +19,7 @@ Behaves like running ``terraform providers lock -platform=…`` in every state d
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +61,9 @@ class LockOptions:
     upgrade: bool = False
     check: bool = False
     providers: tuple[ProviderAddress, ...] = ()  # restrict to these (like positional args)
+    # select exactly this version (rollout apply); it must satisfy the constraints
+    pins: Mapping[ProviderAddress, str] = field(default_factory=dict)
+    root: Path | None = None  # what display paths are relative to (default: the Git root)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +141,20 @@ class Locker:
                 continue
             canonical = constraints_string(merged) or None
             old = state.lock.get(req.address) if state.lock else None
-            if old is not None and not options.upgrade:
+            pinned = options.pins.get(req.address)
+            if pinned is not None:
+                if not merged.allows(pinned):
+                    sel.findings.append(
+                        lock_constraint_violation.META.finding(
+                            message=f"{req.address} {pinned} does not match configured version "
+                            f'constraint "{canonical}" ({req.where})',
+                            path=state.lock_display,
+                            subject=f"{req.address} {pinned}",
+                        )
+                    )
+                    continue
+                sel.versions[req.address] = pinned
+            elif old is not None and not options.upgrade:
                 if not merged.allows(old.version):
                     sel.findings.append(
                         lock_constraint_violation.META.finding(
@@ -407,7 +423,7 @@ def run_lock(
     a finding or a skip is never written. Raises :class:`~depguard.errors.InputError` only for
     a PATH that is neither a directory nor a lock file.
     """
-    _root, states = read_states(options.paths)
+    _root, states = read_states(options.paths, root=options.root)
     findings: list[Finding] = []
     skips: list[Skip] = []
     checked: list[Checked] = []

@@ -104,13 +104,15 @@ def discover(paths: Sequence[Path], root: Path) -> tuple[set[Path], set[Path]]:
     return definite, tf_only - definite
 
 
-def read_states(paths: Sequence[Path]) -> tuple[Path, list[StateDir]]:
+def read_states(paths: Sequence[Path], *, root: Path | None = None) -> tuple[Path, list[StateDir]]:
     """Discover and read the state directories under ``paths``; return (repo root, states).
 
-    Each configuration is read once. A ``.tf``-only directory that another candidate calls
-    as a local module is a module, not a state directory, and is dropped.
+    ``root`` (default: the Git root above the paths, see :func:`common_root`) is what
+    display paths are relative to. Each configuration is read once. A ``.tf``-only directory
+    that another candidate calls as a local module is a module, not a state directory, and
+    is dropped.
     """
-    root = common_root(paths)
+    root = root.resolve() if root is not None else common_root(paths)
     definite, tf_only = discover(paths, root)
     states = {d: read_state_dir(d, root) for d in sorted(definite | tf_only)}
     called: set[Path] = set()

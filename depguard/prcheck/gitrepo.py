@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -79,6 +79,8 @@ _RENAME_LIMIT = 1000
 # per allowed path before the exact count is checked.
 _DIFF_BYTES_PER_PATH = 1024
 _LIST_MAX_BYTES = 256 * 1024 * 1024
+# a `git log --raw --no-abbrev` line: ":MODE MODE OLD NEW STATUS\tPATH" -> (NEW, PATH)
+_RAW_LINE = re.compile(r"^:\d+ \d+ [0-9a-f]+ ([0-9a-f]+) [A-Z]\d*\t(.*)$", re.MULTILINE)
 _SMALL_OUTPUT = 1024 * 1024
 
 T = TypeVar("T")
@@ -600,6 +602,81 @@ class GitRepo:
 
             return self._ask("--batch", request, read_content)
 
+    def read_blobs(
+        self, oids: Iterable[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> dict[str, bytes]:
+        """Return the content of many blobs at once: one ``git cat-file --batch`` process, the
+        requests written while the answers are read (no round trip per object).
+
+        Same checks as :meth:`read_blob`: a missing object, a non-blob or one over
+        ``max_bytes`` raises :class:`InputError` (before the oversized content is read); so
+        does a process that dies or exceeds the timeout.
+        """
+        wanted = list(dict.fromkeys(oids))
+        for oid in wanted:
+            if not _OID_RE.fullmatch(oid) or not oid.strip("0"):
+                raise ValueError(f"not a blob id: {oid!r}")
+        if not wanted:
+            return {}
+        self._check_open()
+        argv = self._argv(["cat-file", "--batch"])
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.repo_dir,
+                env=self._env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as e:
+            raise InputError(self._where, f"cannot run {self._git!r}: {e}") from e
+        assert proc.stdin is not None and proc.stdout is not None
+        stdin, stdout = proc.stdin, proc.stdout
+
+        def feed() -> None:
+            try:
+                stdin.write(b"".join(o.encode("ascii") + b"\n" for o in wanted))
+                stdin.close()
+            except OSError:
+                pass  # the reader sees the short answer
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        timer = threading.Timer(self._timeout, _kill_group, (proc,))
+        timer.daemon = True
+        timer.start()
+        out: dict[str, bytes] = {}
+        try:
+            for oid in wanted:
+                header = _parse_header(_readline(stdout), oid)
+                if header.type is None:
+                    raise InputError(f"object {oid}", f"object {oid} is not in this repository")
+                if header.type != "blob":
+                    raise InputError(
+                        f"object {oid}", f"object {oid} is a {header.type}, not a blob"
+                    )
+                if header.size > max_bytes:
+                    raise InputError(
+                        f"object {oid}",
+                        f"blob {oid} is {header.size} bytes, over the {max_bytes}-byte limit",
+                    )
+                data = stdout.read(header.size)
+                if len(data) != header.size or stdout.read(1) != b"\n":
+                    raise InputError(self._where, "git cat-file --batch ended early")
+                out[oid] = data
+        except _Eof:
+            raise InputError(self._where, "git cat-file --batch ended early") from None
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                _kill_group(proc)
+            proc.wait()
+            stdout.close()
+            writer.join(timeout=1)
+        return out
+
     def _ask(self, mode: str, request: bytes, reader: Callable[[IO[bytes]], T]) -> T:
         batch = self._procs.get(mode)
         if batch is None or batch.proc.poll() is not None:
@@ -627,6 +704,63 @@ class GitRepo:
             batch.close(self._timeout)
             raise InputError(self._where, f"git cat-file {mode} failed: {reason}")
         return answer
+
+    def history(
+        self, rev: str, *, keep: Callable[[str], bool], max_output: int = _LIST_MAX_BYTES
+    ) -> list[tuple[str, int, list[tuple[str, str]]]]:
+        """Return ``rev``'s first-parent history, newest first, in one ``git log`` pass:
+        ``(commit, committer time, [(path, new blob id)])`` for the files ``keep`` accepts
+        (the id is all zeros where the commit deleted the file). A merge lists what it
+        changed against its first parent, i.e. what landed on the branch with it.
+
+        Paths git would quote (control characters, ``"``) are left out. Raises
+        :class:`InputError` for an unknown revision or a log over ``max_output`` bytes.
+        """
+        commit = self.resolve(rev)
+        rc, out, err = self._run(
+            [
+                "-c", "core.quotePath=false", "log", "--first-parent",
+                "--diff-merges=first-parent", "--no-renames", "--raw", "--no-abbrev",
+                "--format=%x01%H %ct", "--end-of-options", commit, "--",
+            ],
+            max_output=max_output,
+        )  # fmt: skip
+        if rc != 0:
+            raise InputError(self._where, f"git log failed: {err.decode('utf-8', 'replace')}")
+        result: list[tuple[str, int, list[tuple[str, str]]]] = []
+        for record in out.decode("utf-8", "replace").split("\x01")[1:]:
+            head, _, rest = record.partition("\n")
+            oid, _, when = head.partition(" ")
+            files = [
+                (path, blob)
+                for blob, path in _RAW_LINE.findall(rest)
+                if not path.startswith('"') and keep(path)
+            ]
+            result.append((oid, int(when), files))
+        return result
+
+    def prefix(self) -> str:
+        """Where ``repo_dir`` is inside the work tree: ``""`` at the top, else
+        ``"sub/dir/"`` (paths of commits are relative to the top)."""
+        rc, out, _ = self._run(["rev-parse", "--show-prefix"], max_output=_SMALL_OUTPUT)
+        return out.decode("utf-8", "replace").strip() if rc == 0 else ""
+
+    def shallow_commits(self) -> frozenset[str]:
+        """The commits a shallow clone cut the history at (their parents are missing, so
+        they look like root commits adding every file); empty for a full clone."""
+        rc, out, _ = self._run(["rev-parse", "--git-path", "shallow"], max_output=_SMALL_OUTPUT)
+        if rc != 0:
+            return frozenset()
+        path = Path(os.fsdecode(out.strip()))
+        if not path.is_absolute():
+            path = self.repo_dir / path
+        try:
+            text = path.read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            return frozenset()
+        return frozenset(
+            line.strip() for line in text.splitlines() if _OID_RE.fullmatch(line.strip())
+        )
 
     def merge_base(self, a: str, b: str) -> str | None:
         """Return the best common ancestor of commits ``a`` and ``b``, or ``None`` when they

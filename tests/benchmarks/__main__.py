@@ -41,6 +41,7 @@ BENCHMARKS = {
     "startup": "tests.benchmarks.bench_startup",
     "aqua": "tests.benchmarks.bench_aqua",
     "check-pr": "tests.benchmarks.bench_check_pr",
+    "rollout": "tests.benchmarks.bench_rollout",
 }
 
 

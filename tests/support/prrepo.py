@@ -20,11 +20,18 @@ _ENV = {
 }
 
 
-def _git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str, when: str | None = None) -> str:
+    """Run git in ``repo`` with a fixed identity, no user/system config and commit dates
+    ``when`` (RFC 3339; default 2026-11-01); return its stripped stdout."""
     env = {**os.environ, **_ENV}
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
     return subprocess.run(
         ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
     ).stdout.strip()
+
+
+_git = git
 
 
 def _replace_tree(repo: Path, tree: Path) -> None:
