@@ -72,11 +72,13 @@ KNOWN_RULE_IDS: tuple[str, ...] = (
     "checksums-stale",
     "rollout-out-of-order",
 )
+# Rules depguard adds beyond DESIGN.md §2 (documented in the README's rule list).
+EXTENSION_RULE_IDS: tuple[str, ...] = ("renovate-rule-ineffective",)
 
 
 def is_known_rule_id(rule_id: str) -> bool:
     """Return whether ``rule_id`` is a DESIGN.md §2 rule id or a registered rule."""
-    if rule_id in KNOWN_RULE_IDS:
+    if rule_id in KNOWN_RULE_IDS or rule_id in EXTENSION_RULE_IDS:
         return True
     from depguard import rules  # lazily: rule modules may import depguard.config
 
@@ -86,7 +88,7 @@ def is_known_rule_id(rule_id: str) -> bool:
 def _all_rule_ids() -> tuple[str, ...]:
     from depguard import rules
 
-    return tuple(dict.fromkeys((*KNOWN_RULE_IDS, *rules.BY_ID)))
+    return tuple(dict.fromkeys((*KNOWN_RULE_IDS, *EXTENSION_RULE_IDS, *rules.BY_ID)))
 
 
 # --- spec nodes -----------------------------------------------------------------------------

@@ -874,6 +874,12 @@ def run_check_pr(
         f"{len(pr.paths)} changed paths, {len(pr.changes)} dependency changes; author "
         f"{ident.author or 'unknown'}{' (Renovate bot)' if ident.is_bot else ''}"
     ]
+    if config.rollout.stages:
+        from depguard.prcheck.rollout_order import check_rollout_order
+
+        early, unread = check_rollout_order(repo_dir, pr.base, pr.changes, config=config)
+        findings.extend(early)
+        skipped.extend(unread)
     dates: dict[tuple[str, str], ReleaseDate] = {}
     if upstream is not None:
         from depguard.prcheck.release_age import check_release_age

@@ -35,6 +35,8 @@ from depguard.rules import (
     provider_signature_invalid,
     provider_signer_changed,
     release_too_new,
+    renovate_rule_ineffective,
+    rollout_out_of_order,
     signature_downgrade,
     source_not_allowed,
 )
@@ -66,6 +68,8 @@ RULE_MODULES: tuple[ModuleType, ...] = (
     release_too_new,
     signature_downgrade,
     provider_signer_changed,
+    rollout_out_of_order,
+    renovate_rule_ineffective,
 )
 
 # Rules judged by an engine module rather than a per-file check function.

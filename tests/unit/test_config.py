@@ -357,9 +357,11 @@ def test_registered_rule_ids_are_accepted() -> None:
 
 def test_known_rule_ids_are_unique_and_cover_the_registry() -> None:
     from depguard import rules
+    from depguard.config.spec import EXTENSION_RULE_IDS
 
     assert len(KNOWN_RULE_IDS) == len(set(KNOWN_RULE_IDS)) == 23
-    assert set(rules.BY_ID) <= set(KNOWN_RULE_IDS)
+    assert not set(EXTENSION_RULE_IDS) & set(KNOWN_RULE_IDS)
+    assert set(rules.BY_ID) <= set(KNOWN_RULE_IDS) | set(EXTENSION_RULE_IDS)
 
 
 def test_known_rule_ids_match_design() -> None:
@@ -1339,7 +1341,12 @@ def test_schema_and_loader_accept_the_same_keys() -> None:
 
 
 def test_schema_rule_ids_are_the_known_rule_ids() -> None:
-    assert list(_schema()["properties"]["rules"]["properties"]) == list(KNOWN_RULE_IDS)
+    from depguard.config.spec import EXTENSION_RULE_IDS
+
+    assert list(_schema()["properties"]["rules"]["properties"]) == [
+        *KNOWN_RULE_IDS,
+        *EXTENSION_RULE_IDS,
+    ]
 
 
 def test_schema_closes_every_object() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from depguard import rules
 from depguard.config import KNOWN_RULE_IDS
+from depguard.config.spec import EXTENSION_RULE_IDS
 from depguard.model import Severity
 from tests.support.cli import CliResult, run_cli
 from tests.support.prrepo import build_pr_repo
@@ -25,7 +26,9 @@ def test_rule_ids_are_unique_kebab_case_and_designed() -> None:
     assert len(IDS) == len(set(IDS))
     for rule_id in IDS:
         assert re.fullmatch(r"[a-z]+(-[a-z0-9]+)+", rule_id), rule_id
-        assert rule_id in KNOWN_RULE_IDS, f"{rule_id} is not a DESIGN.md §2 rule id"
+        assert rule_id in KNOWN_RULE_IDS or rule_id in EXTENSION_RULE_IDS, (
+            f"{rule_id} is neither a DESIGN.md §2 rule id nor a declared extension"
+        )
 
 
 @pytest.mark.parametrize("rule_id", IDS)
@@ -47,6 +50,11 @@ def _run_fixture(case: Path, tmp_path: Path) -> CliResult:
     """A verify fixture (``stack/``) or a PR fixture (``base/``, ``head/``, ``event.json``),
     run through the real CLI offline."""
     common = ("--format", "json", "--offline", "--config", str(case / "depguard.yaml"))
+    if (case / "lint").is_file():  # a Renovate config fixture: ``repo/`` with renovate.json5
+        return run_cli(
+            "--format", "json", "--config", str(case / "depguard.yaml"),
+            "rollout", "lint-renovate", "--repo", str(case / "repo"),
+        )  # fmt: skip
     if (case / "base").is_dir():
         repo, base, head = build_pr_repo(tmp_path, case / "base", case / "head")
         return run_cli(
