@@ -120,6 +120,12 @@ def _wave_state(w: Mapping[str, Any]) -> str:
     return "pending"
 
 
+def _next(doc: Mapping[str, Any]) -> str:
+    """``3 (prod, approval), may start 2026-12-06`` for the first wave not complete."""
+    w = next(w for w in doc["waves"] if w["index"] == doc["next_wave"])
+    return f"{w['index']} ({_wave_label(w)}), may start {w['earliest']}"
+
+
 def _text(doc: Mapping[str, Any]) -> str:
     lines = [
         f"rollout of {printable(doc['dependency'])} to {printable(doc['to'] or '(no version)')}: "
@@ -145,7 +151,7 @@ def _text(doc: Mapping[str, Any]) -> str:
                 f"  {printable(d['path'])} [{d['stage']}]: {printable(d['version'] or '-')}{since}"
             )
     nxt = doc["next_wave"]
-    lines.append(f"next wave: {nxt}" if nxt is not None else "rollout complete")
+    lines.append(f"next wave: {_next(doc)}" if nxt is not None else "rollout complete")
     lines += [f"note: {printable(n)}" for n in doc["notes"]]
     return guard_log_lines("\n".join(lines) + "\n")
 
@@ -174,7 +180,7 @@ def _markdown(doc: Mapping[str, Any]) -> str:
                 f"{' ✓' if s['soak_met'] else ''} |"
             )
     nxt = doc["next_wave"]
-    out += ["", f"Next wave: {nxt}." if nxt is not None else "Rollout complete."]
+    out += ["", f"Next wave: {md_text(_next(doc))}." if nxt is not None else "Rollout complete."]
     out += [f"- {md_text(n)}" for n in doc["notes"]]
     return guard_log_lines("\n".join(out) + "\n")
 

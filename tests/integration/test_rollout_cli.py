@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.cli import CliResult, run_cli
 from tests.support.prrepo import git, write_event
+from tests.support.renovate_validator import validate, validator_path
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "acme-infra"
 INVENTORY = "tf.acme.example/platform/inventory"
@@ -178,3 +179,44 @@ def test_check_pr_blocks_a_stage_upgraded_together_with_the_one_before(history: 
     assert {(f["rule"], f["path"]) for f in result.json()["findings"]} == {
         ("rollout-out-of-order", PROD_LOCK)
     }
+
+
+def test_renovate_rules_written_into_the_example_pass_the_validator_and_the_lint(
+    history: Path, tmp_path: Path
+) -> None:
+    """The example's renovate.json5 already holds depguard's rules: --write keeps it as it
+    is, lint-renovate finds nothing, and (renovate tier) the real validator accepts it."""
+    before = (history / "renovate.json5").read_text()
+    written = run_cli("rollout", "renovate-rules", "--write", "--repo", str(history))
+    assert written.code == 0, written.err
+    assert (history / "renovate.json5").read_text() == before
+    lint = run_cli("--format", "json", "rollout", "lint-renovate", "--repo", str(history))
+    assert lint.code == 0 and lint.json()["findings"] == [], lint.out
+    # a config without depguard's rules gains them, the rest untouched
+    (history / "renovate.json5").write_text("{\n  // ours\n  extends: ['config:recommended'],\n}\n")
+    assert run_cli("rollout", "renovate-rules", "--write", "--repo", str(history)).code == 0
+    merged = (history / "renovate.json5").read_text()
+    assert "// ours" in merged and "depguard rollout: prod" in merged
+    lint = run_cli("--format", "json", "rollout", "lint-renovate", "--repo", str(history))
+    assert lint.json()["findings"] == [], lint.out
+    # and one that merges the stages into one PR is what the lint is for
+    (history / "renovate.json5").write_text(
+        "{packageRules: [{matchManagers: ['terraform'], groupName: 'all providers'}]}\n"
+    )
+    lint = run_cli("--format", "json", "rollout", "lint-renovate", "--repo", str(history))
+    assert {f["rule"] for f in lint.json()["findings"]} == {"renovate-rule-ineffective"}
+
+
+@pytest.mark.renovate
+def test_renovate_rules_of_the_example_pass_the_real_validator(
+    history: Path, tmp_path: Path
+) -> None:
+    validator = validator_path()
+    printed = run_cli("rollout", "renovate-rules", "--repo", str(history))
+    assert printed.code == 0, printed.err
+    for name, text in (
+        ("printed", printed.out),
+        ("example", (history / "renovate.json5").read_text()),
+    ):
+        result = validate(validator, text, tmp_path / name)
+        assert result.returncode == 0, (name, result.stdout, result.stderr)

@@ -7,9 +7,6 @@ The ``renovate`` tier runs the real ``renovate-config-validator`` (set
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +29,7 @@ from depguard.rollout.renovate_rules import (
     renovate_dep_name,
     renovate_package_name,
 )
+from tests.support.renovate_validator import validate, validator_path
 
 AWS = Dependency("provider", "registry.terraform.io/hashicorp/aws")
 NULL = Dependency("provider", "registry.terraform.io/hashicorp/null")
@@ -458,35 +456,7 @@ def test_merge_into_every_corpus_config(corpus: Path) -> None:
 
 @pytest.fixture
 def validator() -> Path:
-    """renovate-config-validator from ``DEPGUARD_RENOVATE_VALIDATOR`` (the probe ran Renovate
-    39.264.1 on Node 20; it validates offline)."""
-    value = os.environ.get("DEPGUARD_RENOVATE_VALIDATOR")
-    if not value:
-        pytest.skip("DEPGUARD_RENOVATE_VALIDATOR is not set (path to renovate-config-validator)")
-    path = Path(value)
-    if not path.is_file() or not os.access(path, os.X_OK):
-        pytest.skip(f"DEPGUARD_RENOVATE_VALIDATOR={value} is not an executable file")
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH (renovate-config-validator needs it)")
-    return path
-
-
-def validate(validator: Path, text: str, directory: Path) -> subprocess.CompletedProcess[str]:
-    """Run the validator as Renovate 39 validates a repository config: no file argument (a
-    file argument is validated as *global* config in 39), the config as ./renovate.json5."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "renovate.json5").write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RENOVATE_")}
-    env["LOG_LEVEL"] = "info"
-    return subprocess.run(
-        [str(validator), "--strict"],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return validator_path()
 
 
 @pytest.mark.renovate
