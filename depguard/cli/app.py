@@ -46,9 +46,9 @@ def _callback(
         OutputFormatName,
         typer.Option(
             "--format",
-            metavar="text|json|markdown|sarif|github",
+            metavar="text|json|markdown|sarif|github|html",
             envvar="DEPGUARD_FORMAT",
-            help="Output format.",
+            help="Output format (html: `report` only).",
             case_sensitive=False,
         ),
     ] = OutputFormatName.text,
@@ -153,7 +153,9 @@ def build_app() -> typer.Typer:
     """Return the configured typer application (commands imported here, bodies lazily)."""
     from depguard.cli import aqua as aqua_cmd
     from depguard.cli import check_pr as check_pr_cmd
+    from depguard.cli import init as init_cmd
     from depguard.cli import lock as lock_cmd
+    from depguard.cli import report as report_cmd
     from depguard.cli import rollout as rollout_cmd
     from depguard.cli import verify as verify_cmd
 
@@ -173,4 +175,6 @@ def build_app() -> typer.Typer:
     aqua_cmd.register(app)
     check_pr_cmd.register(app)
     rollout_cmd.register(app)
+    init_cmd.register(app)
+    report_cmd.register(app)
     return app

@@ -34,6 +34,7 @@ class OutputFormatName(enum.StrEnum):
     markdown = "markdown"
     sarif = "sarif"
     github = "github"
+    html = "html"  # `depguard report` only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +137,8 @@ class GlobalOptions:
         from depguard.util.atomic import write_atomic
         from depguard.util.redact import redact
 
+        if self.output_format is OutputFormatName.html:
+            raise ConfigError("--format html is for `depguard report` only")
         report = report.sorted()
         ctx = RenderContext(
             tool_version=__version__,

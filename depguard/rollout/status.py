@@ -91,14 +91,17 @@ def landed(
     *,
     prefix: str = "",
     log: History | None = None,
+    check_head: bool = False,
 ) -> dict[str, Landed]:
     """For each directory pinning ``dependency``: its version at ``rev`` and since when.
 
     ``workspace`` must describe ``rev`` (discovered from a :class:`GitSource` of it, or from a
     clean checkout of it); ``prefix`` is :attr:`GitSource.prefix` when the workspace is a
     subdirectory of the work tree; ``log`` is ``repo.history(rev, keep=pin_file)`` when the
-    caller already started it (it runs while the workspace is discovered). A directory with
-    several pins (a lock file and an aqua import)
+    caller already started it (it runs while the workspace is discovered). With
+    ``check_head`` the workspace may come from a working tree instead: the newest commit's
+    blob is read and compared too, and a pin the working tree changed gets no date. A
+    directory with several pins (a lock file and an aqua import)
     landed when the last of them did. A file whose history does not show its current
     content (a shallow clone) gives no date.
     """
@@ -120,10 +123,21 @@ def landed(
     found: dict[Usage, tuple[datetime, str] | None] = {}
     step = 0
     active = []
+    heads: dict[str, bytes] = {}
+    if check_head:
+        heads = repo.read_blobs(
+            {touches[u.file][0][2] for u in usages if touches.get(u.file)} - {_ZERO}
+        )
     for u in usages:
         history = touches.get(u.file, [])
         if not history or history[0][0] in shallow:
             found[u] = None
+            continue
+        if check_head and (
+            history[0][2] == _ZERO
+            or version_in(dependency, u.file, heads[history[0][2]]) != u.version
+        ):
+            found[u] = None  # the working tree differs from the last commit
             continue
         found[u] = (datetime.fromtimestamp(history[0][1], UTC), history[0][0])
         active.append(u)

@@ -90,6 +90,18 @@ class Release:
     prerelease: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenPull:
+    """An open pull request, as the weekly report lists it."""
+
+    number: int
+    title: str
+    url: str
+    created: str
+    author: str
+    labels: tuple[str, ...] = ()
+
+
 def parse_digest(value: object) -> str | None:
     """The lower-case hex of an asset ``digest`` that is exactly ``sha256:<64 hex>``.
 
@@ -334,6 +346,45 @@ class GitHubSource:
             return tuple(out)
 
         return self._memoised(("releases", owner.lower(), repo.lower(), max_pages), fetch)
+
+    def open_pulls(self, owner: str, repo: str) -> tuple[OpenPull, ...]:
+        """Return the open pull requests (first 100, newest first): the optional section of
+        the weekly report. Raises like :meth:`release`."""
+        _check_owner_repo(owner, repo)
+        url = f"{self._repo_api(owner, repo)}/pulls?state=open&per_page={PER_PAGE}"
+
+        def fetch() -> tuple[OpenPull, ...]:
+            _resp, doc = self._api_json(url, MAX_RELEASES_PAGE_BYTES)
+            if not isinstance(doc, list):
+                raise _bad(url, "the pull request list is not a JSON array")
+            out = []
+            for item in doc:
+                if not isinstance(item, dict):
+                    raise _bad(url, "a pull request is not a JSON object")
+                user = item.get("user")
+                user = user if isinstance(user, dict) else {}
+                labels = item.get("labels")
+                labels = labels if isinstance(labels, list) else []
+                number = item.get("number")
+                if not isinstance(number, int) or isinstance(number, bool):
+                    raise _bad(url, "a pull request has no number")
+                out.append(
+                    OpenPull(
+                        number=number,
+                        title=str(item.get("title") or ""),
+                        url=str(item.get("html_url") or ""),
+                        created=str(item.get("created_at") or ""),
+                        author=str(user.get("login") or ""),
+                        labels=tuple(
+                            str(label.get("name"))
+                            for label in labels
+                            if isinstance(label, dict) and label.get("name")
+                        ),
+                    )
+                )
+            return tuple(out)
+
+        return self._memoised(("pulls", owner.lower(), repo.lower()), fetch)
 
     def release_asset_url(self, owner: str, repo: str, tag: str, name: str) -> str:
         """``{url}/{o}/{r}/releases/download/{tag}/{name}``, components validated and encoded.

@@ -42,6 +42,7 @@ BENCHMARKS = {
     "aqua": "tests.benchmarks.bench_aqua",
     "check-pr": "tests.benchmarks.bench_check_pr",
     "rollout": "tests.benchmarks.bench_rollout",
+    "report": "tests.benchmarks.bench_report",
 }
 
 

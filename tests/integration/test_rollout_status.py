@@ -11,7 +11,7 @@ from depguard.config.model import RolloutStage
 from depguard.config.patterns import PathGlob
 from depguard.prcheck.gitrepo import GitRepo
 from depguard.rollout.model import Dependency, Target, Usage, Workspace
-from depguard.rollout.planner import plan
+from depguard.rollout.planner import Landed, plan
 from depguard.rollout.status import landed, order_violations, stage_states, version_in
 from tests.support.prrepo import git
 
@@ -154,3 +154,15 @@ def test_version_in_reads_each_pin_kind() -> None:
     assert version_in(tf, "envs/dev/a/aqua/aqua.yaml", aqua) == "v1.9.8"
     tfcmt = Dependency("aqua", "suzuki-shunsuke/tfcmt")
     assert version_in(tfcmt, "envs/dev/a/aqua/aqua.yaml", aqua) == "v4.14.0"
+
+
+def test_a_working_tree_pin_that_differs_from_head_gets_no_date(tmp_path: Path) -> None:
+    """check_head: the workspace read from the working tree (the weekly report does) is
+    compared with the last commit before any date is given."""
+    repo = Repo(tmp_path / "r")
+    repo.commit("2026-10-01T00:00:00Z", {DEV: _lock(aws="5.31.0"), STG: _lock(aws="5.31.0")})
+    ws = _workspace({"envs/dev/a": "5.50.0", "envs/stg/a": "5.31.0"})  # dev edited, not committed
+    with GitRepo(repo.path) as git_repo:
+        got = landed(git_repo, "HEAD", ws, AWS, check_head=True)
+    assert got["envs/dev/a"] == Landed("5.50.0")
+    assert got["envs/stg/a"].since == datetime(2026, 10, 1, tzinfo=UTC)

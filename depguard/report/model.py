@@ -1,0 +1,251 @@
+"""The weekly upgrade report (``depguard report``): plain frozen data, built by
+:mod:`depguard.report.collect`, rendered by :mod:`depguard.report.render` (Markdown, JSON) and
+:mod:`depguard.report.html` (one self-contained HTML page with inline SVG charts).
+
+Everything a renderer shows is here, so the JSON document (:func:`to_document`, schema
+``depguard.upgrade-report/v1``) carries everything the other formats show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from depguard.model import Finding, Skip
+
+__all__ = [
+    "SCHEMA",
+    "Outdated",
+    "PullRequest",
+    "RolloutProgress",
+    "Skew",
+    "TrendPoint",
+    "UpgradeReport",
+    "to_document",
+]
+
+SCHEMA = "depguard.upgrade-report/v1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outdated:
+    """One dependency across the repository against its newest upstream release.
+
+    ``kind``: ``provider``, ``aqua``, ``terraform`` or ``action``. ``in_use``: the distinct
+    versions pinned, oldest first; ``directories``: how many state directories (or workflow
+    files, for actions) pin it. ``latest`` is None when upstream could not be asked (then
+    ``note`` says why). ``behind``: releases between the oldest version in use and
+    ``latest`` (None when the release list is unknown). ``latest_age_days``: age of the newest
+    release at the report's clock. ``libyears``: the time between the release of the oldest
+    version in use and the newest release, in years (libyear.com's measure).
+    """
+
+    kind: str
+    name: str
+    in_use: tuple[str, ...]
+    directories: int
+    latest: str | None = None
+    behind: int | None = None
+    latest_age_days: float | None = None
+    libyears: float | None = None
+    note: str = ""
+
+    @property
+    def outdated(self) -> bool:
+        return self.behind is not None and self.behind > 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Skew:
+    """A dependency whose pinned version differs between state directories.
+
+    ``versions``: directory → version; ``stages``: stage → the distinct versions in it, in
+    stage order (empty when no rollout stages are configured)."""
+
+    kind: str
+    name: str
+    versions: Mapping[str, str]
+    stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RolloutProgress:
+    """A rollout in progress: some directories run ``to``, others not yet."""
+
+    kind: str
+    name: str
+    to: str
+    waves: int
+    waves_done: int
+    directories: int
+    directories_done: int
+    next_wave: int | None
+    next_stage: str | None
+    may_start: str | None  # YYYY-MM-DD
+    approval: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PullRequest:
+    """An open Renovate PR (only when a GitHub token and repository are given)."""
+
+    number: int
+    title: str
+    url: str
+    created: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendPoint:
+    """The summary of one report run, for the trend (oldest first, this run last)."""
+
+    generated: str  # RFC 3339
+    outdated: int
+    skewed: int
+    findings: int
+    skipped: int
+    libyears: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpgradeReport:
+    """Everything the weekly report shows.
+
+    ``generated`` is the report's clock (``DEPGUARD_NOW`` or now, RFC 3339); ``repository``
+    a display name. ``findings``/``skipped`` are ``verify``'s. ``prs`` is None when the
+    optional GitHub section was not asked for. ``trend`` ends with this run.
+    """
+
+    generated: str
+    repository: str
+    directories: int
+    dependencies: int
+    outdated: tuple[Outdated, ...]
+    skew: tuple[Skew, ...]
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skip, ...]
+    checked: int
+    rollouts: tuple[RolloutProgress, ...]
+    prs: tuple[PullRequest, ...] | None
+    trend: tuple[TrendPoint, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def libyears(self) -> float:
+        return round(sum(o.libyears or 0.0 for o in self.outdated), 2)
+
+    def point(self) -> TrendPoint:
+        """This run's :class:`TrendPoint`."""
+        return TrendPoint(
+            generated=self.generated,
+            outdated=sum(1 for o in self.outdated if o.outdated),
+            skewed=len(self.skew),
+            findings=len(self.findings),
+            skipped=len(self.skipped),
+            libyears=self.libyears,
+        )
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity.label,
+        "message": f.message,
+        "path": f.path,
+        "line": f.line,
+        "subject": f.subject,
+        "fingerprint": f.fingerprint,
+    }
+
+
+def to_document(report: UpgradeReport) -> dict[str, Any]:
+    """The JSON document (keys in a fixed, documented order; only ever added to)."""
+    point = report.point()
+    return {
+        "schema": SCHEMA,
+        "generated": report.generated,
+        "repository": report.repository,
+        "summary": {
+            "directories": report.directories,
+            "dependencies": report.dependencies,
+            "outdated": point.outdated,
+            "skewed": point.skewed,
+            "findings": point.findings,
+            "skipped": point.skipped,
+            "checked": report.checked,
+            "libyears": point.libyears,
+            "rollouts": len(report.rollouts),
+        },
+        "outdated": [
+            {
+                "kind": o.kind,
+                "name": o.name,
+                "in_use": list(o.in_use),
+                "directories": o.directories,
+                "latest": o.latest,
+                "behind": o.behind,
+                "latest_age_days": o.latest_age_days,
+                "libyears": o.libyears,
+                "note": o.note,
+            }
+            for o in report.outdated
+        ],
+        "skew": [
+            {
+                "kind": s.kind,
+                "name": s.name,
+                "versions": dict(s.versions),
+                "stages": {k: list(v) for k, v in s.stages.items()},
+            }
+            for s in report.skew
+        ],
+        "integrity": {
+            "findings": [_finding(f) for f in report.findings],
+            "skipped": [
+                {"subject": s.subject, "reason": s.reason, "path": s.path} for s in report.skipped
+            ],
+            "checked": report.checked,
+        },
+        "rollouts": [
+            {
+                "kind": r.kind,
+                "name": r.name,
+                "to": r.to,
+                "waves": r.waves,
+                "waves_done": r.waves_done,
+                "directories": r.directories,
+                "directories_done": r.directories_done,
+                "next_wave": r.next_wave,
+                "next_stage": r.next_stage,
+                "may_start": r.may_start,
+                "approval": r.approval,
+            }
+            for r in report.rollouts
+        ],
+        "pull_requests": None
+        if report.prs is None
+        else [
+            {
+                "number": p.number,
+                "title": p.title,
+                "url": p.url,
+                "created": p.created,
+                "labels": list(p.labels),
+            }
+            for p in report.prs
+        ],
+        "trend": [
+            {
+                "generated": t.generated,
+                "outdated": t.outdated,
+                "skewed": t.skewed,
+                "findings": t.findings,
+                "skipped": t.skipped,
+                "libyears": t.libyears,
+            }
+            for t in report.trend
+        ],
+        "notes": list(report.notes),
+    }
