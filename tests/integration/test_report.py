@@ -233,3 +233,12 @@ def test_many_directories(tmp_path: Path, clock: None) -> None:
     assert row["latest"] is None and "not available offline" in row["note"]
     markdown = _report(repo, "--no-history", fmt="markdown").out
     assert len(markdown) < 65_536
+
+
+def test_example_report_html(example: Path) -> None:
+    result = _report(example, "--no-history", fmt="html")
+    assert result.code == 0, result.err
+    page = result.out
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") >= 3
+    assert "tf.acme.example/platform/inventory" in page and "Content-Security-Policy" in page
+    assert "<script" not in page

@@ -85,3 +85,9 @@ def test_negative_fixture_is_clean(rule_id: str, tmp_path: Path) -> None:
     # something was judged: verified entries, or (check-pr --no-verify) the PR's changes
     report = result.json()
     assert report["summary"]["checked"] >= 1 or report.get("changes")
+
+
+def test_readme_rule_table_is_generated_from_the_registry() -> None:
+    from depguard.rules.__main__ import main
+
+    assert main(["--check", str(Path(__file__).resolve().parents[2] / "README.md")]) == 0
