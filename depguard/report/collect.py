@@ -304,10 +304,18 @@ def _skew(items: Sequence[_Item], workspace: Workspace) -> list[Skew]:
             )
             if found:
                 stages[stage] = tuple(found)
+        staged = order != ["all"]
         out.append(
-            Skew(kind=item.kind, name=item.name, versions=dict(sorted(item.versions.items())),
-                 stages=stages if order != ["all"] else {})
-        )  # fmt: skip
+            Skew(
+                kind=item.kind,
+                name=item.name,
+                versions=dict(sorted(item.versions.items())),
+                stages=stages if staged else {},
+                stage_of={d: stage_of[d] for d in sorted(item.versions) if d in stage_of}
+                if staged
+                else {},
+            )
+        )
     return out
 
 

@@ -539,9 +539,10 @@ class _Group:
 def _stage_groups(rows: Sequence[Skew]) -> list[_Group]:
     """The heat map's columns: directories grouped by stage, stages in rollout order.
 
-    The model gives each stage's versions, not its directories, so a directory's stage is the
-    first stage named by one of its path segments (``envs/prod/dns`` → ``prod``), else the one
-    stage whose versions include the directory's version; otherwise it goes in a last group.
+    A directory's stage is ``Skew.stage_of`` (what the workspace says); for a report without it
+    (older JSON), the first stage named by one of its path segments (``envs/prod/dns`` →
+    ``prod``), else the one stage whose versions include the directory's version; otherwise it
+    goes in a last group.
     """
     order: list[str] = []
     for s in rows:
@@ -549,6 +550,10 @@ def _stage_groups(rows: Sequence[Skew]) -> list[_Group]:
     directories = sorted({d for s in rows for d in s.versions})
     assigned: dict[str, str | None] = {}
     for d in directories:
+        known = next((s.stage_of[d] for s in rows if d in s.stage_of), None)
+        if known is not None:
+            assigned[d] = known
+            continue
         segments = d.replace("\\", "/").split("/")
         home = next((st for st in order if st in segments), None)
         if home is None:

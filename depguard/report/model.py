@@ -61,12 +61,14 @@ class Skew:
     """A dependency whose pinned version differs between state directories.
 
     ``versions``: directory → version; ``stages``: stage → the distinct versions in it, in
-    stage order (empty when no rollout stages are configured)."""
+    stage order, and ``stage_of``: directory → stage (both empty when no rollout stages are
+    configured)."""
 
     kind: str
     name: str
     versions: Mapping[str, str]
     stages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    stage_of: Mapping[str, str] = field(default_factory=dict)  # directory -> stage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +200,7 @@ def to_document(report: UpgradeReport) -> dict[str, Any]:
                 "name": s.name,
                 "versions": dict(s.versions),
                 "stages": {k: list(v) for k, v in s.stages.items()},
+                "stage_of": dict(s.stage_of),
             }
             for s in report.skew
         ],
