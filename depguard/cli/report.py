@@ -74,9 +74,9 @@ def report(
         raise ConfigError(f"--github-repository {github_repository!r}: expected OWNER/REPO")
     targets = resolve_paths(paths)
     runtime = Runtime.create(opts, start=targets[0], jobs=jobs)
-    from depguard.engine.paths import common_root
+    from depguard.report.collect import report_base
 
-    key = str(common_root(targets))
+    key = str(report_base(targets))
     cache_dir = runtime.cache.root
     earlier = () if no_history else store.load(file=history, cache_dir=cache_dir, repository=key)
     result = collect(

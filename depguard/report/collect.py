@@ -66,6 +66,18 @@ class _Item:
     versions: dict[str, str]  # place -> version (exact pins only)
 
 
+def _dir(path: Path) -> Path:
+    resolved = path.resolve()
+    return resolved if resolved.is_dir() else resolved.parent
+
+
+def report_base(paths: Sequence[Path]) -> Path:
+    """The directory the report covers: the one the PATHs share."""
+    import os
+
+    return Path(os.path.commonpath([_dir(p) for p in paths]))
+
+
 def _time(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -322,6 +334,7 @@ def _skew(items: Sequence[_Item], workspace: Workspace) -> list[Skew]:
 def _rollouts(
     workspace: Workspace, skewed: Sequence[Skew], root: Path, now: datetime
 ) -> tuple[list[RolloutProgress], list[str]]:
+    from depguard.engine.paths import repository_root
     from depguard.rollout.model import Dependency
     from depguard.rollout.planner import plan
 
@@ -330,7 +343,7 @@ def _rollouts(
     histories: dict[Dependency, dict[str, Landed]] = {}
     notes: list[str] = []
     deps = [Dependency(s.kind, s.name) for s in skewed]  # type: ignore[arg-type]
-    if deps and (root / ".git").exists():
+    if deps and (repository_root(root) / ".git").exists():
         try:
             histories = _histories(root, workspace, deps)
         except DepguardError as e:
@@ -406,13 +419,12 @@ def collect(
     progress: Callable[[str], None] | None = None,
 ) -> UpgradeReport:
     """The whole report (see the module docstring). Upstream failures become notes."""
-    from depguard.engine.paths import common_root
     from depguard.engine.verify import VerifyOptions, run_verify
 
-    root = common_root(options.paths)
-    scopes = sorted({p.resolve().relative_to(root).as_posix() or "." for p in options.paths}) or [
-        "."
-    ]
+    # The report's base is the directory the PATHs share (not the Git root): stage patterns
+    # and display paths are relative to it, as for `rollout --repo`.
+    root = report_base(options.paths)
+    scopes = sorted({_dir(p).relative_to(root).as_posix() for p in options.paths}) or ["."]
     workspace = _workspace(root, config)
     items = _merge_items(
         _inventory(workspace, scopes), _tools(root, scopes, workspace), _actions(root, scopes)
