@@ -101,7 +101,7 @@ def _workspace(root: Path, config: Config) -> Workspace:
     if not config.rollout.stages:
         everything = RolloutStage(name="all", match=(PathGlob("**"),))
         config = dataclasses.replace(config, rollout=RolloutSettings(stages=(everything,)))
-    return discover(FsSource(root), config, root=root)
+    return discover(FsSource(root), config, root=root, constraints=False)
 
 
 def _inside(path: str, scopes: Sequence[str]) -> bool:

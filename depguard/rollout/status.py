@@ -10,6 +10,7 @@ a couple of reads, not a process per file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,16 +32,37 @@ _ZERO = "0" * 40
 def version_in(dependency: Dependency, path: str, data: bytes) -> str | None:
     """The exact version of ``dependency`` a pin file holds (lock entry, aqua package,
     ``.terraform-version``), or None. Malformed content counts as no version."""
+    from depguard.prcheck.changes import classify
+
+    for kind, name, version in _pins_of(classify(path), data):
+        if _pins_dependency(dependency, path, kind, name):
+            return version
+    return None
+
+
+# Stand-in paths per file kind: what a pin file holds does not depend on where it is, so the
+# parse of one content serves every directory (lock files of many directories are identical).
+_CANONICAL = {
+    "terraform-lock": ".terraform.lock.hcl",
+    "terraform-version": ".terraform-version",
+    "aqua-config": "aqua.yaml",
+    "aqua-import": "aqua/imports/pins.yaml",
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def _pins_of(kind: str | None, data: bytes) -> tuple[tuple[str, str, str], ...]:
+    """``(kind, name, version)`` of every exact pin in a file's content (cached by content)."""
     from depguard.prcheck.changes import file_changes
 
+    path = _CANONICAL.get(kind or "")
+    if path is None:
+        return ()
     try:
         changes = file_changes(path, None, data)
     except InputError:
-        return None
-    for c in changes:
-        if c.new_version is not None and _pins_dependency(dependency, path, c.kind, c.name):
-            return c.new_version
-    return None
+        return ()
+    return tuple((c.kind, c.name, c.new_version) for c in changes if c.new_version is not None)
 
 
 def _pins_dependency(dependency: Dependency, path: str, kind: str, name: str) -> bool:

@@ -691,14 +691,16 @@ def _aqua_usages(repo: _Repo, directory: str) -> list[Usage]:
     return usages
 
 
-def _directory_usages(repo: _Repo, directory: str) -> tuple[Usage, ...]:
+def _directory_usages(
+    repo: _Repo, directory: str, *, constraints: bool = True
+) -> tuple[Usage, ...]:
     from depguard.prcheck.changes import _tf_ignored
 
     names = repo.dirs.get(directory, set())
     usages: list[Usage] = []
     if LOCK_FILE in names:
         usages.extend(repo.usages(_join(directory, LOCK_FILE), "lock"))
-    for name in sorted(names):
+    for name in sorted(names) if constraints else ():
         if name.endswith((".tf", ".tf.json")) and not _tf_ignored(name):
             usages.extend(repo.usages(_join(directory, name), "tf"))
     if TERRAFORM_VERSION_FILE in names:
@@ -773,7 +775,9 @@ def _stage_of(path: str, stages: Sequence[RolloutStage]) -> str | None:
 _PIN_SUFFIXES = (".tf", ".tf.json", ".hcl", ".yaml", ".yml")
 
 
-def _prefetch(source: FileSource, repo: _Repo, directories: Iterable[str]) -> None:
+def _prefetch(
+    source: FileSource, repo: _Repo, directories: Iterable[str], *, constraints: bool
+) -> None:
     """Let a source that can (a git revision) read the files discovery will read in one
     batch: the pin files of each state directory and of its aqua directories."""
     prefetch = getattr(source, "prefetch", None)
@@ -784,6 +788,8 @@ def _prefetch(source: FileSource, repo: _Repo, directories: Iterable[str]) -> No
         for sub in ("", "/aqua", "/.aqua", "/aqua/imports", "/.aqua/imports"):
             here = directory + sub if directory != "." else sub.lstrip("/") or "."
             for name in repo.dirs.get(here, ()):
+                if not constraints and name.endswith((".tf", ".tf.json")):
+                    continue
                 if name.endswith(_PIN_SUFFIXES) or name == ".terraform-version":
                     paths.append(name if here == "." else f"{here}/{name}")
     prefetch(paths)
@@ -793,7 +799,9 @@ def _policy_name(config: Config) -> str:
     return config.source or "the built-in default policy"
 
 
-def discover(source: FileSource, config: Config, *, root: Path) -> Workspace:
+def discover(
+    source: FileSource, config: Config, *, root: Path, constraints: bool = True
+) -> Workspace:
     """Find the state directories of ``source`` and what each one pins (module docstring).
 
     ``root`` is where the repository lives (stored in the workspace for callers; nothing is
@@ -803,6 +811,10 @@ def discover(source: FileSource, config: Config, *, root: Path) -> Workspace:
     no stage and ``rollout.unmatched`` is ``error``; :class:`InputError` naming file and line
     for a malformed lock file, Terraform file, ``.terraform-version``, aqua config or
     ``tfaction-root.yaml``.
+
+    ``constraints=False`` leaves out the ``.tf`` files (``required_providers`` /
+    ``required_version`` ranges): callers that only look at exact pins (the weekly report,
+    the PR gate's rollout order) skip parsing them.
     """
     stages = config.rollout.stages
     if not stages:
@@ -833,9 +845,14 @@ def discover(source: FileSource, config: Config, *, root: Path) -> Workspace:
             hint="add a pattern to rollout.stages[].match, or set rollout.unmatched: last "
             "to put such directories in the last stage",
         )
-    _prefetch(source, repo, [path for path, _, _ in staged])
+    _prefetch(source, repo, [path for path, _, _ in staged], constraints=constraints)
     targets = tuple(
-        Target(path=path, stage=stage, target=target, usages=_directory_usages(repo, path))
+        Target(
+            path=path,
+            stage=stage,
+            target=target,
+            usages=_directory_usages(repo, path, constraints=constraints),
+        )
         for path, target, stage in staged
     )
     return Workspace(root=root, targets=targets, stages=stages, notes=tuple(notes))
