@@ -26,6 +26,10 @@ def render_json(report: UpgradeReport) -> str:
     return guard_json_text(json.dumps(to_document(report), indent=2, ensure_ascii=False)) + "\n"
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _delta(now: float, before: float | None) -> str:
     if before is None:
         return ""
@@ -73,7 +77,8 @@ def render_markdown(report: UpgradeReport, *, tool_version: str) -> str:
         f"## depguard weekly upgrade report: {md_text(report.repository)}",
         "",
         f"Generated {report.generated} by depguard {md_text(tool_version)}. "
-        f"{summary['directories']} state directories, {summary['dependencies']} dependencies.",
+        f"{_count(summary['directories'], 'state directory', 'state directories')}, "
+        f"{_count(summary['dependencies'], 'dependency', 'dependencies')}.",
         "",
         "| | this run | trend |",
         "| --- | --- | --- |",

@@ -242,3 +242,11 @@ def test_example_report_html(example: Path) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.count("<svg") >= 3
     assert "tf.acme.example/platform/inventory" in page and "Content-Security-Policy" in page
     assert "<script" not in page
+
+
+def test_many_directories_snapshots(tmp_path: Path, clock: None) -> None:
+    repo = _many(tmp_path / "many", 40)
+    for fmt, name in (("json", "many.json"), ("markdown", "many.md")):
+        result = _report(repo, "--no-history", fmt=fmt)
+        assert result.code == 0, result.err
+        _check_snapshot(name, result.out.replace(str(tmp_path), "<tmp>"))
