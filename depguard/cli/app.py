@@ -155,6 +155,7 @@ def build_app() -> typer.Typer:
     from depguard.cli import check_pr as check_pr_cmd
     from depguard.cli import init as init_cmd
     from depguard.cli import lock as lock_cmd
+    from depguard.cli import merge as merge_cmd
     from depguard.cli import report as report_cmd
     from depguard.cli import rollout as rollout_cmd
     from depguard.cli import verify as verify_cmd
@@ -177,4 +178,5 @@ def build_app() -> typer.Typer:
     rollout_cmd.register(app)
     init_cmd.register(app)
     report_cmd.register(app)
+    merge_cmd.register(app)
     return app

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
-from depguard.cli.params import Jobs
+from depguard.cli.params import Jobs, ShardOption
 
 if TYPE_CHECKING:
     from depguard.aqua.platform import AquaPlatform
@@ -209,6 +209,7 @@ def checksums_update(
             "release asset (one API request per release); a disagreement is a finding.",
         ),
     ] = False,
+    shard: ShardOption = None,
     jobs: Jobs = 32,
 ) -> None:
     import sys
@@ -216,21 +217,23 @@ def checksums_update(
     from depguard.cli.options import resolve_paths
     from depguard.cli.runtime import Runtime
     from depguard.engine.aqua import run_checksums_update
+    from depguard.engine.shard import parse_shard, sharding
     from depguard.errors import EXIT_FINDINGS
 
     opts: GlobalOptions = ctx.obj
     targets = resolve_paths(paths)
     runtime = Runtime.create(opts, start=targets[0], jobs=jobs)
-    result = run_checksums_update(
-        targets,
-        config=runtime.config,
-        upstream=runtime.aqua_upstream(),
-        check=check,
-        prune=prune,
-        allow_tofu=allow_tofu,
-        corroborate=corroborate,
-        progress=runtime.progress,
-    )
+    with sharding(parse_shard(shard) if shard else None):
+        result = run_checksums_update(
+            targets,
+            config=runtime.config,
+            upstream=runtime.aqua_upstream(),
+            check=check,
+            prune=prune,
+            allow_tofu=allow_tofu,
+            corroborate=corroborate,
+            progress=runtime.progress,
+        )
     runtime.progress.done()
     if opts.verbosity >= 0:
         for c in result.changes:

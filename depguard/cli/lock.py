@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
-from depguard.cli.params import Jobs
+from depguard.cli.params import Jobs, ShardOption
 
 
 def register(app: typer.Typer) -> None:
@@ -96,11 +96,13 @@ def lock(
             show_default=False,
         ),
     ] = None,
+    shard: ShardOption = None,
     jobs: Jobs = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime
     from depguard.engine.lock import Locker, LockOptions, run_lock
+    from depguard.engine.shard import parse_shard, sharding
     from depguard.errors import EXIT_FINDINGS, ConfigError, InputError
     from depguard.formats.tf_address import parse_provider_source
     from depguard.util.atomic import write_atomic
@@ -130,7 +132,8 @@ def lock(
     locker = Locker(
         source=source, upstream=upstream, config=runtime.config, progress=runtime.progress
     )
-    result, writes = run_lock(options, locker=locker, config=runtime.config)
+    with sharding(parse_shard(shard) if shard else None):
+        result, writes = run_lock(options, locker=locker, config=runtime.config)
     runtime.progress.done()
     if not check:
         for path, text in writes.items():

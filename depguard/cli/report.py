@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
-from depguard.cli.params import Jobs
+from depguard.cli.params import Jobs, ShardOption
 
 
 def register(app: typer.Typer) -> None:
@@ -55,6 +55,7 @@ def report(
             show_default=False,
         ),
     ] = None,
+    shard: ShardOption = None,
     jobs: Jobs = 8,
 ) -> None:
     from depguard import __version__
@@ -78,20 +79,28 @@ def report(
 
     key = str(report_base(targets))
     cache_dir = runtime.cache.root
-    earlier = () if no_history else store.load(file=history, cache_dir=cache_dir, repository=key)
-    result = collect(
-        ReportOptions(
-            paths=tuple(targets),
-            now=now(),
-            history=earlier,
-            github_repository=github_repository,
-            jobs=jobs,
-        ),
-        config=runtime.config,
-        upstream=runtime.upstream(),
-        aqua=runtime.aqua_upstream(),
-        progress=runtime.progress,
+    earlier = (
+        () if no_history or shard else store.load(file=history, cache_dir=cache_dir, repository=key)
     )
+    from depguard.engine.shard import parse_shard, sharding
+
+    part = parse_shard(shard) if shard else None
+    if part is not None:
+        no_history = True  # a shard is not a run: `depguard merge` combines them
+    with sharding(part):
+        result = collect(
+            ReportOptions(
+                paths=tuple(targets),
+                now=now(),
+                history=earlier,
+                github_repository=github_repository,
+                jobs=jobs,
+            ),
+            config=runtime.config,
+            upstream=runtime.upstream(),
+            aqua=runtime.aqua_upstream(),
+            progress=runtime.progress,
+        )
     runtime.progress.done()
     if not no_history:
         store.save(result.point(), file=history, cache_dir=cache_dir, repository=key)

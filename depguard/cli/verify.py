@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from depguard.cli.options import GlobalOptions
-from depguard.cli.params import Jobs
+from depguard.cli.params import Jobs, ShardOption
 
 
 def register(app: typer.Typer) -> None:
@@ -50,10 +50,12 @@ def verify(
             show_default=False,
         ),
     ] = None,
+    shard: ShardOption = None,
     jobs: Jobs = 8,
 ) -> None:
     from depguard.cli.options import parse_platforms, resolve_paths
     from depguard.cli.runtime import Runtime
+    from depguard.engine.shard import parse_shard, sharding
     from depguard.engine.verify import VerifyOptions, run_verify
 
     opts: GlobalOptions = ctx.obj
@@ -64,12 +66,13 @@ def verify(
         platforms=parse_platforms(platform, runtime.config.platforms),
         deep=deep,
     )
-    report = run_verify(
-        options,
-        config=runtime.config,
-        upstream=runtime.upstream(),
-        aqua=runtime.aqua_upstream(),
-        progress=runtime.progress,
-    )
+    with sharding(parse_shard(shard) if shard else None):
+        report = run_verify(
+            options,
+            config=runtime.config,
+            upstream=runtime.upstream(),
+            aqua=runtime.aqua_upstream(),
+            progress=runtime.progress,
+        )
     runtime.progress.done()
     raise typer.Exit(opts.emit(report))

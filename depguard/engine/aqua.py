@@ -75,6 +75,12 @@ def is_aqua_config(path: Path) -> bool:
     return bool(_CONFIG_NAME.fullmatch(path.name))
 
 
+def _owner_directory(config: Path) -> Path:
+    """The directory an aqua config belongs to (``x/aqua/aqua.yaml`` → ``x``): its shard key."""
+    parent = config.parent
+    return parent.parent if parent.name in ("aqua", ".aqua") else parent
+
+
 def find_aqua_configs(paths: Sequence[Path], *, explicit: bool = False) -> list[Path]:
     """Every aqua config under ``paths``. A file given directly is taken when it is named like
     an aqua config, or always with ``explicit`` (aqua's ``-c FILE`` accepts any name)."""
@@ -124,7 +130,11 @@ def read_aqua_states(
     root = root if root is not None else common_root(paths)
     policies = _read_policies(root, policy_files)
     states: list[AquaState] = []
+    from depguard.engine.shard import selected
+
     for path in find_aqua_configs(paths, explicit=explicit):
+        if not selected(display_path(_owner_directory(path), root)):
+            continue  # --shard: another shard's
         state = AquaState(path=path, display=display_path(path, root), root=root)
         states.append(state)
         state.policies = policies[0]

@@ -112,6 +112,8 @@ def read_states(paths: Sequence[Path], *, root: Path | None = None) -> tuple[Pat
     that another candidate calls as a local module is a module, not a state directory, and
     is dropped.
     """
+    from depguard.engine.shard import selected
+
     root = root.resolve() if root is not None else common_root(paths)
     definite, tf_only = discover(paths, root)
     states = {d: read_state_dir(d, root) for d in sorted(definite | tf_only)}
@@ -119,7 +121,13 @@ def read_states(paths: Sequence[Path], *, root: Path | None = None) -> tuple[Pat
     for state in states.values():
         if state.requirements is not None:
             called.update((root / m).resolve() for m in state.requirements.modules[1:])
-    return root, [s for d, s in states.items() if d in definite or d not in called]
+    # --shard: this shard's directories, once every module call is known (a module's
+    # callers may be in other shards)
+    return root, [
+        s
+        for d, s in states.items()
+        if (d in definite or d not in called) and selected(display_path(d, root))
+    ]
 
 
 def read_state_dir(path: Path, root: Path) -> StateDir:

@@ -431,8 +431,12 @@ def collect(
     )
     if progress is not None:
         progress(f"{len(items)} dependencies in {len(workspace.targets)} state directories")
+    from depguard.engine.shard import current
+
+    shard = current()  # --shard: this shard's upstream lookups (verify shards by directory)
+    mine = [i for i in items if shard is None or shard.owns(f"{i.kind}:{i.name}")]
     with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        rows = list(pool.map(lambda i: _outdated(i, upstream, aqua, options.now), items))
+        rows = list(pool.map(lambda i: _outdated(i, upstream, aqua, options.now), mine))
     skewed = _skew(items, workspace)
     rollouts, notes = _rollouts(workspace, skewed, root, options.now)
     verified = None
@@ -448,6 +452,8 @@ def collect(
     if options.github_repository:
         prs, more = _pull_requests(aqua, options.github_repository, config.renovate.bot_logins)
         notes += more
+    if shard is not None:
+        notes.append(f"shard {shard}: combine the shards with `depguard merge`")
     report = UpgradeReport(
         generated=options.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         repository=root.name,

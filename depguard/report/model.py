@@ -252,3 +252,104 @@ def to_document(report: UpgradeReport) -> dict[str, Any]:
         ],
         "notes": list(report.notes),
     }
+
+
+# --- reading back (depguard merge) -----------------------------------------------------------
+
+
+def _req(doc: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    from depguard.errors import InputError
+
+    value = doc.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InputError(where, f"{key}: expected {kind.__name__}")
+    return value
+
+
+def from_document(doc: object, where: str) -> UpgradeReport:
+    """The :class:`UpgradeReport` a ``depguard.upgrade-report/v1`` document describes (the
+    inverse of :func:`to_document`). Raises :class:`~depguard.errors.InputError` naming
+    ``where`` for anything else."""
+    from depguard.errors import InputError
+    from depguard.model import RuleId, Severity
+
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise InputError(where, f"not a {SCHEMA} document")
+    try:
+        summary = _req(doc, "summary", dict, where)
+        integrity = _req(doc, "integrity", dict, where)
+        prs = doc.get("pull_requests")
+        return UpgradeReport(
+            generated=_req(doc, "generated", str, where),
+            repository=_req(doc, "repository", str, where),
+            directories=int(summary["directories"]),
+            dependencies=int(summary["dependencies"]),
+            outdated=tuple(
+                Outdated(
+                    kind=o["kind"], name=o["name"], in_use=tuple(o["in_use"]),
+                    directories=int(o["directories"]), latest=o.get("latest"),
+                    behind=o.get("behind"), latest_age_days=o.get("latest_age_days"),
+                    libyears=o.get("libyears"), note=o.get("note", ""),
+                )
+                for o in _req(doc, "outdated", list, where)
+            ),
+            skew=tuple(
+                Skew(
+                    kind=k["kind"], name=k["name"], versions=dict(k["versions"]),
+                    stages={st: tuple(v) for st, v in k.get("stages", {}).items()},
+                    stage_of=dict(k.get("stage_of", {})),
+                )
+                for k in _req(doc, "skew", list, where)
+            ),
+            findings=tuple(
+                Finding(
+                    rule=RuleId(f["rule"]), severity=Severity.parse(f["severity"]),
+                    message=f["message"], path=f["path"], line=f.get("line"),
+                    subject=f.get("subject", ""), fingerprint=f.get("fingerprint", ""),
+                )
+                for f in integrity["findings"]
+            ),
+            skipped=tuple(
+                Skip(subject=x["subject"], reason=x["reason"], path=x.get("path", ""))
+                for x in integrity["skipped"]
+            ),
+            checked=int(integrity["checked"]),
+            rollouts=tuple(RolloutProgress(**r) for r in _req(doc, "rollouts", list, where)),
+            prs=None if prs is None else tuple(
+                PullRequest(number=p["number"], title=p["title"], url=p["url"],
+                            created=p["created"], labels=tuple(p.get("labels", ())))
+                for p in prs
+            ),
+            trend=tuple(TrendPoint(**t) for t in _req(doc, "trend", list, where)),
+            notes=tuple(_req(doc, "notes", list, where)),
+        )  # fmt: skip
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError) as e:
+        raise InputError(where, f"not a valid {SCHEMA} document: {e!r}") from None
+
+
+def merge(reports: tuple[UpgradeReport, ...], where: str) -> UpgradeReport:
+    """One report from the shards of ``depguard report --shard I/N``: each shard has the whole
+    inventory (skew, rollouts, counts) and its share of the upstream lookups and of
+    ``verify``; the outdated rows and the integrity results are put together."""
+    import dataclasses
+
+    from depguard.errors import InputError
+
+    first = reports[0]
+    for other in reports[1:]:
+        same = (other.repository, other.directories, other.dependencies, other.skew)
+        if same != (first.repository, first.directories, first.dependencies, first.skew):
+            raise InputError(where, "the reports are not shards of one repository state")
+    rows = {(o.kind, o.name): o for r in reports for o in r.outdated}
+    merged = dataclasses.replace(
+        first,
+        outdated=tuple(rows[k] for k in sorted(rows)),
+        findings=tuple(sorted({f for r in reports for f in r.findings}, key=Finding.sort_key)),
+        skipped=tuple(dict.fromkeys(s for r in reports for s in r.skipped)),
+        checked=sum(r.checked for r in reports),
+        notes=tuple(dict.fromkeys(n for r in reports for n in r.notes if "shard" not in n)),
+    )
+    trend = first.trend[:-1] if first.trend else ()
+    return dataclasses.replace(merged, trend=(*trend, merged.point()))
