@@ -91,9 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         from depguard.cli.app import build_app
+        from depguard.util.redact import RedactingStream
 
         app = build_app()
-        app(args=args, prog_name="depguard", standalone_mode=True)
+        # click prints usage errors itself, echoing option values: redact those too
+        stderr, stdout = sys.stderr, sys.stdout
+        sys.stderr, sys.stdout = RedactingStream(stderr), RedactingStream(stdout)
+        try:
+            app(args=args, prog_name="depguard", standalone_mode=True)
+        finally:
+            sys.stderr, sys.stdout = stderr, stdout
     except SystemExit as e:
         code = e.code
         if code is None:

@@ -44,6 +44,7 @@ def init(
     from depguard.errors import ConfigError, InputError
     from depguard.init import propose
     from depguard.util.atomic import write_atomic
+    from depguard.util.redact import redact
 
     if not repo.is_dir():
         raise InputError(str(repo), "not a directory")
@@ -56,15 +57,15 @@ def init(
         )
     text, found = propose(repo)
     for problem in found.problems:
-        sys.stderr.write(f"depguard: warning: {problem}\n")
+        sys.stderr.write(redact(f"depguard: warning: {problem}\n"))
     for note in found.notes:
-        sys.stderr.write(f"depguard: note: {note}\n")
+        sys.stderr.write(redact(f"depguard: note: {note}\n"))
     if stdout:
-        sys.stdout.write(text)
+        sys.stdout.write(redact(text))
         sys.stdout.flush()
         return
     try:
-        write_atomic(target, text)
+        write_atomic(target, redact(text))
     except OSError as e:
         raise InputError(str(target), f"cannot write: {e.strerror or e}") from e
     reviews = sum("review" in line for line in text.splitlines())

@@ -284,6 +284,8 @@ def parse_config(text: str, path: str, *, base_dir: Path | None = None) -> Confi
             raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from e
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: invalid YAML: {e}") from e
+        except RecursionError:
+            raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
         if node is None:
             return replace(Config(), source=path)
         config: Config = _Walker(yaml, loader, path).value(node, SPEC, "")

@@ -386,6 +386,8 @@ def _json_nodes(text: str, path: str) -> list[_Node]:
     except ValueError as e:
         line = getattr(e, "lineno", None)
         raise InputError(path, f"invalid JSON: {e}", line=line) from None
+    except RecursionError:
+        raise InputError(path, "invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise InputError(path, "the CLI config must be a JSON object")
 

@@ -516,6 +516,8 @@ def _parse_general(text: str, path: str) -> list[ProviderLock]:
         return parser.file()
     except ScanError as e:
         raise InputError(path, e.message, line=line_of(text, e.pos)) from None
+    except RecursionError:
+        raise InputError(path, "expressions are nested too deeply") from None
 
 
 # --- writer -----------------------------------------------------------------------------

@@ -666,6 +666,8 @@ def scan_tf_json(text: str, path: str) -> TfFile:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(path, f"Invalid JSON: {e.msg}.", line=e.lineno) from None
+    except RecursionError:
+        raise InputError(path, "Invalid JSON: nested too deeply.") from None
     if not isinstance(doc, dict):
         raise InputError(path, "Invalid JSON configuration: the root must be an object.")
     versions: list[StringAttr] = []

@@ -40,6 +40,8 @@ class Response:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as e:
             raise NetworkError(f"{self.url}: response is not valid JSON ({e})") from e
+        except RecursionError:
+            raise NetworkError(f"{self.url}: response JSON is nested too deeply") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -239,6 +239,8 @@ def load_report(text: str, *, path: str = "<report>") -> Report:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(path, f"not valid JSON: {e.msg}", line=e.lineno) from e
+    except RecursionError:
+        raise InputError(path, "not valid JSON: nested too deeply") from None
     try:
         return _report(_obj(raw, "report")).sorted()
     except _Invalid as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
 
 _SECRET_ENV = re.compile(r"^(GITHUB_TOKEN|GH_TOKEN|GH_ENTERPRISE_TOKEN|TF_TOKEN_.+|.*_TOKEN)$")
 _extra: set[str] = set()
@@ -31,3 +32,21 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
         if value in text:
             text = text.replace(value, "***")
     return text
+
+
+class RedactingStream:
+    """A text stream that redacts every write before passing it on (for output depguard does
+    not produce itself: click's usage errors, which echo option values)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
