@@ -458,6 +458,11 @@ def run_lock(
 
     writes: dict[Path, str] = {}
     would_change: list[str] = []
+    if not options.check:
+        from depguard.util.atomic import remove_stale
+
+        for state in states:  # temp files a killed earlier run left beside its lock files
+            remove_stale(state.lock_path)
     for sel in selections:
         state = sel.state
         findings.extend(sel.findings)

@@ -66,6 +66,9 @@ def make_fetcher(
             request_timeout=request_timeout,
             max_download_bytes=max_download_bytes,
             download_deadline=1800.0 if download_timeout is None else download_timeout,
+            # a whole small GET (JSON, SHA256SUMS) within the download deadline, and never
+            # more than 2 minutes: a server dripping bytes cannot stall a run longer
+            get_deadline=120.0 if download_timeout is None else min(120.0, download_timeout),
         )
 
     return _LazyFetcher(build)

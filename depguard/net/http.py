@@ -439,7 +439,10 @@ class HttpFetcher:
         elif dst[1:] != src[1:] and not (
             dst[1] in self._allowed_redirect_hosts and dst[2] == 443 and dst[0] == "https"
         ):
-            reason = f"host {dst[1]} is neither {src[1]} nor an allowed redirect host"
+            reason = (
+                f"{dst[1]}:{dst[2]} is neither the origin {src[1]}:{src[2]} nor an allowed "
+                "redirect host (those are reached on port 443 only)"
+            )
         if reason:
             raise self._fail(f"{requested}: refused redirect from {current} to {target}: {reason}")
 

@@ -30,3 +30,28 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
         raise
+    remove_stale(path)
+
+
+#: A temporary file of ours older than this is a leftover of a killed run, not a writer at work.
+STALE_SECONDS = 600
+
+
+def remove_stale(path: Path) -> None:
+    """Remove ``.NAME.*.tmp`` siblings that a run killed between writing and renaming left
+    behind (so that a later ``git add -A`` never commits one)."""
+    import time
+
+    cutoff = time.time() - STALE_SECONDS
+    with contextlib.suppress(OSError):
+        for sibling in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if sibling.is_file() and sibling.stat().st_mtime < cutoff:
+                    sibling.unlink()
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped."""
+    import glob
+
+    return glob.escape(name)

@@ -8,11 +8,13 @@ random key created once in the user's config directory. Without a key, nothing i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -38,15 +40,30 @@ def memo_key() -> bytes | None:
             return data[:32]
     except OSError:
         pass
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # The key is written in full to a temporary file and then linked into place, so a
+        # crash can never leave a short key file; one left by an older version is replaced.
+        fd, tmp = tempfile.mkstemp(prefix=".memo-key.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(secrets.token_bytes(32))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            if len(path.read_bytes()) < 32:
+                Path(tmp).replace(path)
+                tmp = None
         return path.read_bytes()[:32]
     except OSError as e:
         log.info("no cache memo key (%s); package hashes will not be memoised", e)
         return None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
 
 
 def sign(key: bytes, *parts: str) -> str:

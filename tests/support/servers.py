@@ -5,8 +5,11 @@
   ``terraform`` binary both honour it).
 * :class:`HttpsServer` — stdlib ``http.server`` + ``ssl`` in a background thread on an ephemeral
   port. Static directories (:meth:`serve_dir`), programmable routes (:meth:`route`) and fault
-  helpers: :meth:`delay`, :meth:`truncate`, :meth:`huge`, :meth:`fail_times`, :meth:`redirect`.
-  Every request is recorded (``requests``) so tests can assert on headers.
+  helpers: :meth:`delay`, :meth:`truncate`, :meth:`huge`, :meth:`fail_times`, :meth:`redirect`,
+  and, wrapping whatever a path would otherwise answer (:meth:`mangle`): :meth:`reset`,
+  :meth:`cut_body`, :meth:`misdeclare_length`, :meth:`oversize`, :meth:`drip`,
+  :meth:`redirect_loop`. Every request is recorded (``requests``) so tests can assert on
+  headers; :meth:`wait_for_request` waits for one to arrive.
 * :class:`RegistryBuilder` — a provider registry (service discovery, versions, download JSON,
   zips, SHA256SUMS and signature) generated from what tests publish with :meth:`add_provider`.
 * :class:`MirrorBuilder` — a provider network mirror (``index.json``, ``<version>.json``).
@@ -21,12 +24,14 @@ import contextlib
 import hashlib
 import json
 import mimetypes
+import os
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -86,7 +91,13 @@ class Reply:
     ``omit_length``: send no Content-Length (close-delimited body);
     ``stream_zeros``: after ``body``, stream this many zero bytes (huge bodies);
     ``etag``: answer 304 when the request's If-None-Match equals it;
-    ``trickle``: send the body one byte at a time, this many seconds apart (deadlines).
+    ``trickle``: send the body one byte at a time, this many seconds apart (deadlines);
+    ``trickle_for``: stop trickling after this many seconds and send the rest at once (so a
+    test that expects the client to give up earlier stays bounded when it does not);
+    ``reset_before_status``: read the request, then reset the connection (TCP RST, no TLS
+    close_notify) without sending a status line;
+    ``reset_after``: send the headers and this many body bytes, wait 0.2 s (the client reads
+    them), then reset the connection.
     """
 
     status: int = 200
@@ -100,6 +111,9 @@ class Reply:
     stream_zeros: int = 0
     etag: str | None = None
     trickle: float = 0.0
+    trickle_for: float | None = None
+    reset_before_status: bool = False
+    reset_after: int | None = None
 
 
 def json_reply(obj: Any, *, status: int = 200, content_type: str = "application/json") -> Reply:
@@ -149,6 +163,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         stop = self.server.owner._stopping
         if reply.delay and stop.wait(reply.delay):
             return
+        if reply.reset_before_status:
+            self._reset()
+            return
         if reply.etag is not None and req.headers.get("if-none-match") == reply.etag:
             self.send_response(304)
             self.send_header("ETag", reply.etag)
@@ -172,8 +189,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         if reply.body_delay and stop.wait(reply.body_delay):
             return
+        if reply.reset_after is not None:
+            self.wfile.write(reply.body[: reply.reset_after])
+            self.wfile.flush()
+            # Let the client read what was sent first: a RST discards unread data, and the
+            # fault is "reset while reading the body", not "no response".
+            stop.wait(0.2)
+            self._reset()
+            return
         if reply.trickle:
+            started = time.monotonic()
             for i in range(len(reply.body)):
+                if reply.trickle_for is not None and time.monotonic() - started > reply.trickle_for:
+                    self.wfile.write(reply.body[i:])
+                    break
                 self.wfile.write(reply.body[i : i + 1])
                 self.wfile.flush()
                 if stop.wait(reply.trickle):
@@ -188,6 +217,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
             left -= n
         self.wfile.flush()
         self.close_connection = True
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0, no TLS close_notify)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            # Close the descriptor itself: the handler's rfile would otherwise keep it open
+            # until the request finishes, and the server would then shut it down cleanly.
+            os.close(self.connection.detach())
 
 
 class _Server(ThreadingHTTPServer):
@@ -321,6 +362,91 @@ class HttpsServer:
         """Redirect ``path`` to ``location`` (another host, an http: URL, …)."""
         self.route(path, Reply(status=status, headers={"Location": location}, content_type=None))
 
+    # --- faults over what a path would otherwise answer -------------------------------------
+
+    def mangle(
+        self,
+        path: str,
+        transform: Callable[[Reply], Reply],
+        *,
+        prefix: bool = False,
+        times: int | None = None,
+    ) -> None:
+        """Answer ``path`` with ``transform(reply)``, where ``reply`` is what the server would
+        answer without this route (a registry's file, a static file, another route). Paths
+        that would be 404 stay 404. ``times``: like :meth:`route` (then the real answer)."""
+        holder: list[_Route] = []
+
+        def handler(req: RecordedRequest) -> Reply | None:
+            inner = self._dispatch(req, exclude=holder[0])
+            return None if inner is None else transform(inner)
+
+        route = _Route(handler, prefix, times)
+        holder.append(route)
+        with self._lock:
+            self._routes.append((path, route))
+
+    def reset(self, path: str, *, after: int | None = None, times: int | None = None) -> None:
+        """Reset the connection (TCP RST): before the status line, or after the headers and
+        ``after`` body bytes."""
+        if after is None:
+            self.mangle(path, lambda r: replace(r, reset_before_status=True), times=times)
+        else:
+            self.mangle(path, lambda r: replace(r, reset_after=after), times=times)
+
+    def cut_body(self, path: str, *, keep: float = 0.5, times: int | None = None) -> None:
+        """Declare the real Content-Length, send only the first ``keep`` of the body, then
+        close the connection (a truncated body that looks right until it ends)."""
+
+        def cut(r: Reply) -> Reply:
+            return replace(r, body=r.body[: int(len(r.body) * keep)], content_length=len(r.body))
+
+        self.mangle(path, cut, times=times)
+
+    def misdeclare_length(self, path: str, delta: int, *, times: int | None = None) -> None:
+        """Send the whole body but declare ``len(body) + delta`` bytes (``delta < 0``: the
+        body is longer than declared; ``> 0``: shorter, then the connection closes)."""
+        self.mangle(path, lambda r: replace(r, content_length=len(r.body) + delta), times=times)
+
+    def oversize(
+        self, path: str, extra: int, *, declare: bool = True, times: int | None = None
+    ) -> None:
+        """Append ``extra`` zero bytes to the real body, with (``declare``) or without a
+        Content-Length."""
+        self.mangle(
+            path, lambda r: replace(r, stream_zeros=extra, omit_length=not declare), times=times
+        )
+
+    def drip(
+        self,
+        path: str,
+        interval: float,
+        *,
+        for_seconds: float | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Send the real body one byte every ``interval`` seconds (for at most
+        ``for_seconds``, then the rest at once; ``None`` = until done or the server stops)."""
+        self.mangle(
+            path, lambda r: replace(r, trickle=interval, trickle_for=for_seconds), times=times
+        )
+
+    def redirect_loop(self, path: str) -> None:
+        """Redirect ``path`` to ``path?hop=1``, that to ``?hop=2``, … forever (each hop a
+        new URL, so only a hop limit ends it)."""
+
+        def hop(req: RecordedRequest) -> Reply:
+            query = urlsplit(req.path).query
+            n = int(query.split("=", 1)[1]) + 1 if query.startswith("hop=") else 1
+            return Reply(status=302, headers={"Location": f"{path}?hop={n}"}, content_type=None)
+
+        self.route(path, hop)
+
+    def wait_for_request(self, path: str, timeout: float = 10.0) -> bool:
+        """Wait until a request for ``path`` (query ignored) has arrived; ``False`` on
+        timeout."""
+        return wait_for(lambda: bool(self.requests_for(path)), timeout)
+
     def requests_for(self, path: str) -> list[RecordedRequest]:
         """The recorded requests for ``path`` (query string ignored)."""
         with self._lock:
@@ -332,7 +458,7 @@ class HttpsServer:
         with self._lock:
             self.requests.append(req)
 
-    def _dispatch(self, req: RecordedRequest) -> Reply | None:
+    def _dispatch(self, req: RecordedRequest, *, exclude: _Route | None = None) -> Reply | None:
         path = unquote(urlsplit(req.path).path)
         with self._lock:
             candidates = sorted(
@@ -341,6 +467,7 @@ class HttpsServer:
                     for i, (p, r) in enumerate(self._routes)
                     if (p == path or (r.prefix and path.startswith(p)))
                     and (r.remaining is None or r.remaining > 0)
+                    and r is not exclude
                 ),
                 key=lambda pir: (pir[0] != path, -len(pir[0]), -pir[1]),
             )
