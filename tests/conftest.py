@@ -97,3 +97,37 @@ def _isolated_env(
     monkeypatch.delenv("DEPGUARD_CONFIG", raising=False)
     monkeypatch.delenv("DEPGUARD_OFFLINE", raising=False)
     monkeypatch.delenv("DEPGUARD_FORMAT", raising=False)
+
+
+# --- Hypothesis profiles (tests/fuzz and the property tests in tests/unit) --------------------
+def _register_hypothesis_profiles() -> None:
+    """Register the profiles and load the one named by ``HYPOTHESIS_PROFILE``.
+
+    "default" (every normal run, CI included) is small and derandomized, so a run is
+    reproducible and tests/fuzz stays within about a minute; "ci" is the same with twice the
+    examples; "long" is the real fuzzing run (random, no deadline):
+    ``HYPOTHESIS_PROFILE=long python -m pytest tests/fuzz -m fuzz -n 2``. Tests that pass
+    their own ``max_examples`` (tests/unit) keep it under every profile.
+    """
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "default",
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("ci", settings.get_profile("default"), max_examples=50)
+    settings.register_profile(
+        "long",
+        max_examples=5000,
+        deadline=None,
+        derandomize=False,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+_register_hypothesis_profiles()
