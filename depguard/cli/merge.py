@@ -51,6 +51,8 @@ def merge(
             doc = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(where, f"not JSON: {e.msg}", line=e.lineno) from e
+        except (ValueError, RecursionError) as e:
+            raise InputError(where, f"not JSON: {e!r}") from None
         schemas.add(doc.get("schema") if isinstance(doc, dict) else None)
         docs.append((where, doc))
     if len(schemas) != 1:

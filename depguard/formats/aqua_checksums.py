@@ -309,7 +309,10 @@ class _JsonReader:
         if m and m.end() > pos:
             number = m.group()
             is_float = any(ch in number for ch in ".eE")
-            return (float(number) if is_float else int(number)), m.end()
+            try:
+                return (float(number) if is_float else int(number)), m.end()
+            except ValueError:  # CPython's limit on integer digits
+                raise self.error("a number is too long", pos) from None
         if not c:
             raise self.error("unexpected end of file", pos)
         raise self.error(f"unexpected character {c!r}", pos)

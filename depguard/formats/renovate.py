@@ -239,6 +239,8 @@ def parse_event(text: str, path: str) -> PrEvent:
         raise InputError(path, f"invalid JSON: {e.msg}", line=e.lineno) from None
     except _DuplicateKeyError as e:
         raise InputError(path, f"duplicate key {e.key[:80]!r} in the event JSON") from None
+    except ValueError as e:  # CPython's limit on integer digits
+        raise InputError(path, f"invalid JSON: {e}") from None
     except RecursionError:
         raise InputError(path, "JSON nesting is too deep") from None
     if not isinstance(data, dict):

@@ -668,6 +668,8 @@ def scan_tf_json(text: str, path: str) -> TfFile:
         raise InputError(path, f"Invalid JSON: {e.msg}.", line=e.lineno) from None
     except RecursionError:
         raise InputError(path, "Invalid JSON: nested too deeply.") from None
+    except ValueError as e:  # CPython's limit on integer digits
+        raise InputError(path, f"Invalid JSON: {e}.") from None
     if not isinstance(doc, dict):
         raise InputError(path, "Invalid JSON configuration: the root must be an object.")
     versions: list[StringAttr] = []
@@ -691,6 +693,8 @@ def scan_tf_json(text: str, path: str) -> TfFile:
                     )
                 elif isinstance(spec, dict):
                     aliases = spec.get("configuration_aliases") or []
+                    if not isinstance(aliases, list):
+                        aliases = []
                     entries.append(
                         RequiredProviderEntry(
                             name=name,

@@ -436,6 +436,8 @@ def describe(value: object) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int):
+        if value.bit_length() > 128:
+            return f"an integer ({value.bit_length()} bits)"
         return f"an integer ({value})"
     if isinstance(value, float):
         return f"a number ({value})"

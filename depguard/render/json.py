@@ -241,6 +241,8 @@ def load_report(text: str, *, path: str = "<report>") -> Report:
         raise InputError(path, f"not valid JSON: {e.msg}", line=e.lineno) from e
     except RecursionError:
         raise InputError(path, "not valid JSON: nested too deeply") from None
+    except ValueError as e:  # CPython's limit on integer digits
+        raise InputError(path, f"not valid JSON: {e}") from None
     try:
         return _report(_obj(raw, "report")).sorted()
     except _Invalid as e:

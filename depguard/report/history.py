@@ -90,6 +90,8 @@ def load(*, file: Path | None, cache_dir: Path, repository: str) -> tuple[TrendP
             raise InputError(str(file), f"not JSON: {e.msg}", line=e.lineno) from e
         except RecursionError:
             raise InputError(str(file), "not JSON: nested too deeply") from None
+        except ValueError as e:  # CPython's limit on integer digits
+            raise InputError(str(file), f"not JSON: {e}") from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             raise InputError(str(file), f"not a {SCHEMA} document")
         runs = doc.get("runs")

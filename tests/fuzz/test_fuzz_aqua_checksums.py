@@ -139,7 +139,6 @@ def test_set_contract(ident: str, checksum: str) -> None:
     assert parse_checksums(f.dumps(), "x.json").dumps() == f.dumps()
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: " + HUGE_INT_CHECKSUMS.name)
 @example(text='{"checksums": ' + HUGE_INT + "}")
 @given(text=st.integers(4301, 6000).map(lambda n: '{"checksums": [' + "1" * n + "]}"))
 def test_bug_huge_integer(text: str) -> None:

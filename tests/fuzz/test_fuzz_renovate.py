@@ -108,7 +108,6 @@ def test_random_events(text: str) -> None:
     _check_event(text)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: " + JSON_INT_DIGITS.name)
 @example(text='{"pull_request": {"number": ' + HUGE_INT + "}}")
 @given(text=st.integers(4301, 6000).map(lambda n: '{"x": ' + "7" * n + "}"))
 def test_bug_event_huge_integer(text: str) -> None:

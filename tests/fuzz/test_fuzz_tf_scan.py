@@ -111,7 +111,6 @@ def test_random_tf_json(text: str) -> None:
     _scan_json(text)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="bug: " + TF_JSON_ALIASES.name)
 @example(text='{"terraform": {"required_providers": {"a": {"configuration_aliases": 5}}}}')
 @given(text=st.just('{"terraform": {"required_providers": {"a": {"configuration_aliases": 1}}}}'))
 def test_bug_tf_json_configuration_aliases_not_a_list(text: str) -> None:
@@ -120,7 +119,6 @@ def test_bug_tf_json_configuration_aliases_not_a_list(text: str) -> None:
     outcome(scan_tf_json, text, "x.tf.json", raises=(InputError,))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: " + JSON_INT_DIGITS.name)
 @example(text='{"locals": {"a": ' + HUGE_INT + "}}")
 @given(text=st.integers(4301, 6000).map(lambda n: "[" + "1" * n + "]"))
 def test_bug_tf_json_huge_integer(text: str) -> None:

@@ -160,7 +160,6 @@ def test_duplicate_keys_are_refused_with_their_lines(keys: list[str]) -> None:
         assert result.value is not None and list(result.value) == keys
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: " + YAML_HUGE_INT.name)
 @example(digits=4000)
 @given(digits=st.integers(3600, 6000))
 def test_bug_huge_hex_integer_cannot_be_described(digits: int) -> None:
