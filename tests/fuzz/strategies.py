@@ -52,6 +52,10 @@ def example_seeds(*patterns: str) -> list[str]:
 
 # --- mutations ------------------------------------------------------------------------------
 
+# Any character a UTF-8 file can hold: parsers get text decoded from UTF-8, which never has
+# lone surrogates (st.characters() alone would generate them).
+CHARS = st.characters(codec="utf-8")
+
 HUGE_INT = "9" * 4400  # past CPython's 4300-digit int/str conversion limit
 DEEP = 3000  # nesting depth of the deep-nesting inserts: past the C recursion limits
 
@@ -162,7 +166,7 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[str], max_steps: int = 3) -
             piece = draw(st.sampled_from(INSERTS) | st.text(max_size=4))
             text = text[:i] + piece + text[i:]
         elif op == "replace":
-            text = text[:i] + draw(st.characters()) + text[i + 1 :]
+            text = text[:i] + draw(CHARS) + text[i + 1 :]
         elif op == "dup":  # duplicate a run of lines or characters: duplicate keys, blocks
             j = draw(st.integers(i, min(n, i + 400)))
             text = text[:j] + text[i:j] + text[j:]
@@ -206,7 +210,7 @@ def mutated_bytes(draw: st.DrawFn, base: st.SearchStrategy[bytes], max_steps: in
 def noise(alphabet: str, *, max_size: int = 200) -> st.SearchStrategy[str]:
     """Random text mostly over ``alphabet`` (a format's structural characters), some Unicode."""
     return st.lists(
-        st.sampled_from(alphabet) | st.sampled_from(INSERTS[:40]) | st.characters(),
+        st.sampled_from(alphabet) | st.sampled_from(INSERTS[:40]) | CHARS,
         max_size=max_size,
     ).map("".join)
 

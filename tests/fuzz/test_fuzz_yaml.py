@@ -124,7 +124,9 @@ def _plain(value: Any) -> Any:
 
 @given(data=json_values(max_leaves=16), flow=st.sampled_from((False, True, None)))
 def test_dumped_data_loads_back_equal(data: Any, flow: bool | None) -> None:
-    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    # allow_unicode=False: PyYAML's emitter writes a raw NEL (\x85) into a quoted scalar
+    # with allow_unicode=True, and every YAML reader folds it to a space (not depguard's bug).
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=False)
     loaded = load_yaml(text, "x.yaml")
     assert _plain(loaded) == data
     _walk_lines(loaded, text)
