@@ -25,7 +25,7 @@ from depguard.formats.aqua_registry import (
     parse_registry,
     parse_registry_lazily,
 )
-from tests.fuzz.contract import YAML_HUGE_INT, outcome
+from tests.fuzz.contract import outcome
 from tests.fuzz.strategies import (
     SMALL_TEXT,
     WORDS,
@@ -38,7 +38,6 @@ from tests.fuzz.strategies import (
 
 pytestmark = pytest.mark.fuzz
 
-KNOWN = (YAML_HUGE_INT,)
 ANY = json_values(max_leaves=4)
 EXPRESSIONS = st.sampled_from(
     (
@@ -126,7 +125,6 @@ def _load_config(files: dict[str, str]) -> None:
             repo_root=root,
             home_dir=root,
             raises=(InputError,),
-            known=KNOWN,
         )
 
 
@@ -191,7 +189,6 @@ def _check_policy(text: str, data: st.DataObject) -> None:
         "aqua-policy.yaml",
         base_dir=Path("/repo"),
         raises=(InputError,),
-        known=KNOWN,
         err_path="aqua-policy.yaml",
         err_text=text,
     )
@@ -289,19 +286,18 @@ def _check_registry(text: str) -> None:
         text,
         "registry.yaml",
         raises=(InputError,),
-        known=KNOWN,
         err_path="registry.yaml",
         err_text=text,
     )
     # The same file, big enough for the lazy index (a trailing comment changes nothing).
     big = text + "\n# " + "x" * LAZY_THRESHOLD + "\n"
-    lazy = outcome(parse_registry_lazily, big, "registry.yaml", raises=(InputError,), known=KNOWN)
+    lazy = outcome(parse_registry_lazily, big, "registry.yaml", raises=(InputError,))
     event(f"lazy: {type(lazy.value).__name__}")
     if full.value is None or lazy.value is None:
         return
     names = set(full.value.names()) | set(lazy.value.names()) | {"cli", "acme/cli", "nope"}
     for name in sorted(names):
-        got = outcome(lazy.value.lookup, name, raises=(InputError,), known=KNOWN)
+        got = outcome(lazy.value.lookup, name, raises=(InputError,))
         assert got.ok, f"lazy lookup of {name!r} failed where the full parse did not"
         assert _facts(got.value) == _facts(full.value.lookup(name)), name
     if isinstance(lazy.value, LazyRegistry):

@@ -27,7 +27,7 @@ from depguard.errors import InputError, IntegrityError
 from depguard.prcheck.changes import DependencyChange, classify, file_changes
 from depguard.prcheck.gitrepo import ChangedPath, _encode_path, _parse_raw_diff
 from depguard.verify.provider_auth import check_archive, parse_shasums, zh_hashes
-from tests.fuzz.contract import JSON_INT_DIGITS, TF_JSON_ALIASES, YAML_HUGE_INT, KnownBug, outcome
+from tests.fuzz.contract import outcome
 from tests.fuzz.strategies import (
     EXAMPLE,
     HEX40,
@@ -194,12 +194,6 @@ SEEDS: dict[str, st.SearchStrategy[str]] = {
     ),
     "none": st.text(max_size=20),
 }
-# file_changes reads .tf.json with json.loads and aqua files with load_yaml.
-KNOWN: tuple[KnownBug, ...] = (
-    YAML_HUGE_INT,
-    JSON_INT_DIGITS,
-    TF_JSON_ALIASES,
-)
 
 
 def _side(data: st.DataObject, kind: str) -> bytes | None:
@@ -216,9 +210,7 @@ def _side(data: st.DataObject, kind: str) -> bytes | None:
 def _check_changes(
     path: str, old: bytes | None, new: bytes | None, kind: str | None = None
 ) -> list[Any]:
-    result = outcome(
-        file_changes, path, old, new, kind=kind, raises=(InputError,), known=KNOWN, err_path=path
-    )
+    result = outcome(file_changes, path, old, new, kind=kind, raises=(InputError,), err_path=path)
     changes: list[DependencyChange] = result.value or []
     assert changes == sorted(changes, key=DependencyChange.sort_key)
     for change in changes:
@@ -247,8 +239,8 @@ def test_file_changes_against_itself_reversed(kind: str, data: st.DataObject) ->
     is not compared: a source change is named after the new side's source."""
     path = PATHS[kind]
     old, new = _side(data, kind), _side(data, kind)
-    forward = outcome(file_changes, path, old, new, raises=(InputError,), known=KNOWN)
-    backward = outcome(file_changes, path, new, old, raises=(InputError,), known=KNOWN)
+    forward = outcome(file_changes, path, old, new, raises=(InputError,))
+    backward = outcome(file_changes, path, new, old, raises=(InputError,))
     if forward.value is not None and backward.value is not None:
 
         def sides(c: DependencyChange, swap: bool) -> tuple[Any, ...]:
