@@ -14,7 +14,6 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from depguard.errors import InputError
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from depguard.prcheck.gitrepo import GitRepo
     from depguard.rollout.model import Dependency, Usage, Workspace
 
-__all__ = ["StageState", "landed", "landed_at", "order_violations", "stage_states", "version_in"]
+__all__ = ["StageState", "landed", "order_violations", "stage_states", "version_in"]
 
 _ZERO = "0" * 40
 
@@ -199,16 +198,6 @@ def landed(
         else:
             out[directory] = Landed(version=version)
     return out
-
-
-def landed_at(
-    repo_dir: Path, rev: str, workspace: Workspace, dependency: Dependency
-) -> dict[str, Landed]:
-    """:func:`landed` with its own :class:`GitRepo` over ``repo_dir``."""
-    from depguard.prcheck.gitrepo import GitRepo
-
-    with GitRepo(repo_dir) as repo:
-        return landed(repo, rev, workspace, dependency)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
