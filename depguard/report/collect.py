@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from depguard.errors import DepguardError
 from depguard.report.model import (
@@ -224,10 +224,13 @@ def _github_outdated(
     )
 
 
-def _version_key(text: str) -> tuple[int, tuple[object, ...]]:
-    from depguard.rollout.planner import _key
+def _version_key(text: str) -> Any:
+    """Sort key ordering versions as the planner does (:func:`compare_versions`)."""
+    from functools import cmp_to_key
 
-    return _key(text.removeprefix("v"))
+    from depguard.rollout.planner import compare_versions
+
+    return cmp_to_key(compare_versions)(text)
 
 
 def _row(
