@@ -386,6 +386,23 @@ def _unescape(body: str, pos: int) -> str:
     return "".join(out)
 
 
+def _shown(source: str, limit: int = 120) -> str:
+    """``source`` quoted for an error message, elided in the middle past ``limit`` chars."""
+    if len(source) <= limit:
+        return repr(source)
+    half = limit // 2
+    return repr(source[:half]) + " … " + repr(source[-half:])
+
+
+def _int_literal(text: str, pos: int) -> int:
+    # expr-lang parses integer literals as Go ints (64 bits); a longer one is a syntax error.
+    if len(text) > 19 or int(text) > _INT64_MAX:
+        raise _SyntaxErr(
+            f"integer literal {text[:24]}{'…' if len(text) > 24 else ''} out of range", pos
+        )
+    return int(text)
+
+
 def _tokenize(src: str) -> list[_Tok]:
     toks: list[_Tok] = []
     i, n = 0, len(src)
@@ -412,13 +429,12 @@ def _tokenize(src: str) -> list[_Tok]:
             toks.append(_Tok("str", _unescape(src[i + 1 : j], i + 1), i))
             i = j + 1
             continue
-        if c.isdigit():
-            m = _NUM_RE.match(src, i)
-            assert m is not None
+        m = _NUM_RE.match(src, i)  # ASCII digits only: "²".isdigit() is true
+        if m is not None:
             text = m.group(0).replace("_", "")
             if m.end() < n and (src[m.end()].isalnum() or src[m.end()] == "_"):
                 raise _SyntaxErr(f"invalid number {src[i : m.end() + 1]!r}", i)
-            value: object = float(text) if m.group(1) or m.group(2) else int(text)
+            value: object = float(text) if m.group(1) or m.group(2) else _int_literal(text, i)
             toks.append(_Tok("num", value, i))
             i = m.end()
             continue
@@ -693,8 +709,8 @@ def _less(op: str, a: object, b: object) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         c = (a > b) - (a < b)
     elif _is_num(a) and _is_num(b):
-        x, y = float(a), float(b)  # type: ignore[arg-type]
-        c = (x > y) - (x < y)
+        # Python compares int with float exactly, without float(int) overflowing.
+        c = (a > b) - (a < b)  # type: ignore[operator]
     else:
         raise _EvalError(f"invalid operation: {_type_name(a)} {op} {_type_name(b)}")
     return {"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
@@ -713,16 +729,22 @@ def _arith(op: str, a: object, b: object) -> object:
         raise _EvalError(f"invalid operation: {_type_name(a)} {op} {_type_name(b)}")
     x: int | float = a  # type: ignore[assignment]
     y: int | float = b  # type: ignore[assignment]
-    if op == "+":
-        return x + y
-    if op == "-":
-        return x - y
-    if op == "*":
-        return x * y
+    if op in "+-*":
+        try:
+            result = x + y if op == "+" else x - y if op == "-" else x * y
+        except OverflowError as e:  # float(int) inside mixed int/float arithmetic
+            raise _EvalError(f"{op} overflows: {e}") from None
+        if isinstance(result, int) and not -_INT64_MAX - 1 <= result <= _INT64_MAX:
+            # Go would wrap around silently; a version check must not, so refuse.
+            raise _EvalError(f"integer overflow in {op}")
+        return result
     if y == 0:
         raise _EvalError("division by zero")
     if op == "/":
-        return x / y
+        try:
+            return x / y
+        except OverflowError as e:  # float result out of range
+            raise _EvalError(f"division overflows: {e}") from None
     if not (isinstance(x, int) and isinstance(y, int)):
         raise _EvalError("invalid operation: % on float")
     r = abs(x) % abs(y)
@@ -804,7 +826,7 @@ class Expr:
         try:
             return _eval(self._node, env)
         except _EvalError as e:
-            raise InputError(self.where, f"expression {self.source!r}: {e}") from e
+            raise InputError(self.where, f"expression {_shown(self.source)}: {e}") from e
 
     def test(self, env: Mapping[str, object]) -> bool:
         """Evaluate as aqua does: a non-boolean result or an evaluation error counts as false."""
@@ -859,7 +881,7 @@ def compile_expr(source: str, *, where: str) -> Expr:
     try:
         node = _compile(source)
     except _SyntaxErr as e:
-        raise InputError(where, f"expression {source!r}: {e} (at offset {e.pos})") from e
+        raise InputError(where, f"expression {_shown(source)}: {e} (at offset {e.pos})") from e
     return Expr(source, node, where)
 
 

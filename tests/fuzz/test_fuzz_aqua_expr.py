@@ -25,17 +25,13 @@ from depguard.aqua.expr import (
     version_env,
 )
 from depguard.errors import InputError
-from tests.fuzz.contract import KnownBug, outcome
+from tests.fuzz.contract import outcome
 from tests.fuzz.strategies import VERSIONS, mutated, noise
 
 pytestmark = pytest.mark.fuzz
 
-# A number literal too big for a float reaches float(): "1<400 zeros> < 1" or "... / 1".
-EXPR_HUGE_NUMBER = KnownBug("expr-huge-number", OverflowError, "too large")
+# Once reached float() and raised OverflowError: "1<400 zeros> < 1" or "... / 1".
 HUGE_LITERAL = "1" + "0" * 400
-# _tokenize tests c.isdigit() (true for "²", "٣") and then asserts that the ASCII number
-# regex matched: AssertionError (AttributeError under python -O) instead of InputError.
-EXPR_UNICODE_DIGIT = KnownBug("expr-unicode-digit", AssertionError, "")
 
 ATOMS = st.sampled_from(
     (
@@ -124,14 +120,12 @@ VERSION_INPUT = (
 
 @given(source=EXPRESSIONS | EXPR_NOISE, version=VERSION_INPUT, prefix=st.sampled_from(("", "v")))
 def test_expressions(source: str, version: str, prefix: str) -> None:
-    compiled = outcome(
-        compile_expr, source, where="reg.yaml:3", raises=(InputError,), known=(EXPR_UNICODE_DIGIT,)
-    )
+    compiled = outcome(compile_expr, source, where="reg.yaml:3", raises=(InputError,))
     if compiled.value is None:
         return
     env = version_env(version, prefix=prefix)
-    outcome(compiled.value.evaluate, env, raises=(InputError,), known=(EXPR_HUGE_NUMBER,))
-    tested = outcome(compiled.value.test, env, raises=(), known=(EXPR_HUGE_NUMBER,))
+    outcome(compiled.value.evaluate, env, raises=(InputError,))
+    tested = outcome(compiled.value.test, env, raises=())
     assert tested.value in (True, False, None)
     outcome(
         constraint_true,
@@ -140,7 +134,6 @@ def test_expressions(source: str, version: str, prefix: str) -> None:
         prefix=prefix,
         where="w",
         raises=(InputError,),
-        known=(EXPR_HUGE_NUMBER, EXPR_UNICODE_DIGIT),
     )
 
 
@@ -161,28 +154,47 @@ def test_semver_match(constraint: str, version: str) -> None:
         assert a.compare(a) == 0
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="bug: " + EXPR_HUGE_NUMBER.name)
 @example(source=HUGE_LITERAL + " < 1")
-@given(source=st.sampled_from((HUGE_LITERAL + " / 1", "-" + HUGE_LITERAL + " >= 0.5")))
-def test_bug_huge_number_literal(source: str) -> None:
-    """An integer literal too large for a float (``1`` and 400 zeros) compiles, and comparing
-    it (``<``, ``>``...) or dividing it calls ``float()``: ``OverflowError`` escapes
-    ``Expr.evaluate`` (documented: ``InputError``), ``Expr.test`` (documented: never raises,
-    false on error) and ``constraint_true``. A registry's ``version_constraint`` or a
-    policy's ``version`` can hold it."""
-    compiled = compile_expr(source, where="w")
-    outcome(compiled.test, version_env("v1.0.0"), raises=())
+@given(
+    source=st.sampled_from(
+        (
+            HUGE_LITERAL + " / 1",
+            "-" + HUGE_LITERAL + " >= 0.5",
+            "9223372036854775807 + 1 > 0",
+            "9223372036854775807 * 2 < 1e999",
+            "9223372036854775808 == 1",
+        )
+    )
+)
+def test_regression_huge_number_literal(source: str) -> None:
+    """An integer literal too large for a float (``1`` and 400 zeros) used to compile, and
+    comparing or dividing it called ``float()``: ``OverflowError`` escaped ``Expr.evaluate``,
+    ``Expr.test`` and ``constraint_true``. Literals are now Go ints (64 bits, a longer one is
+    a syntax error), integer arithmetic past 64 bits is an evaluation error instead of Go's
+    silent wrap-around, and comparisons no longer go through ``float()``."""
+    compiled = outcome(compile_expr, source, where="w", raises=(InputError,))
+    if compiled.error is not None:
+        assert "out of range" in str(compiled.error)
+        assert len(str(compiled.error)) < 400, "the message elides a long expression"
+        return
+    assert compiled.value is not None
+    assert outcome(compiled.value.test, version_env("v1.0.0"), raises=()).value is False
+    outcome(compiled.value.evaluate, version_env("v1.0.0"), raises=(InputError,))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug: " + EXPR_UNICODE_DIGIT.name)
+def test_regression_int64_bounds() -> None:
+    assert compile_expr("9223372036854775807 > 0", where="w").test(version_env("v1")) is True
+    assert compile_expr("-9223372036854775807 - 1 < 0", where="w").test(version_env("v1"))
+
+
 @example(source="²")
-@given(source=st.sampled_from(("Version == ٣", "1 + ¹")))
-def test_bug_unicode_digit(source: str) -> None:
-    """``_tokenize`` takes ``str.isdigit()`` (true for ``²``, ``٣``…) as the start of a
-    number, then ``assert``s that its ASCII number regex matched: ``compile_expr("²")``
-    raises ``AssertionError`` (an ``AttributeError`` under ``python -O``) instead of the
-    documented ``InputError``. Found by the long profile."""
-    outcome(compile_expr, source, where="w", raises=(InputError,))
+@given(source=st.sampled_from(("Version == ٣", "1 + ¹", "x٣", "1²")))
+def test_regression_unicode_digit(source: str) -> None:
+    """``_tokenize`` took ``str.isdigit()`` (true for ``²``, ``٣``…) as the start of a number
+    and then ``assert``-ed that its ASCII number regex matched: ``AssertionError`` instead of
+    the documented ``InputError``. Found by the long profile."""
+    result = outcome(compile_expr, source, where="w", raises=(InputError,))
+    assert isinstance(result.error, InputError)
 
 
 # --- templates ------------------------------------------------------------------------------
