@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,6 +53,7 @@ from depguard.rollout.renovate_rules import (
     renovate_package_name,
 )
 from depguard.rules import renovate_rule_ineffective
+from depguard.util.linear_re import LinearRegex, RegexError
 
 __all__ = [
     "CONFIG_FILE_NAMES",
@@ -336,11 +336,13 @@ def _segment(segment: str) -> _Segment:
     # A segment whose regex starts with a wildcard or class (maybe after one or two
     # literal dots) never matches "." or ".." (ast.ts startNoTraversal), unless it is
     # exactly that.
-    guard = ""
+    try:
+        regex = LinearRegex(source, ignore_case=True, dot_nl=True)  # linear time, as above
+    except RegexError as e:
+        raise UnsupportedPatternError(f"glob segment {segment!r}: {e}") from None
     if segment not in (".", "..") and re.match(r"(?:\\\.){0,2}\[", source):
-        guard = r"(?!\.\.?$)"
-    regex = re.compile(guard + source, re.IGNORECASE | re.DOTALL)
-    return lambda f: regex.fullmatch(f) is not None
+        return lambda f: f not in (".", "..") and regex.fullmatch(f)
+    return regex.fullmatch
 
 
 @functools.lru_cache(maxsize=4096)
@@ -421,46 +423,17 @@ def is_regex_pattern(pattern: str) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _compile_regex(pattern: str) -> re.Pattern[str]:
+def _compile_regex(pattern: str) -> LinearRegex:
+    # Renovate runs these in RE2 (linear time) and so does this linter: a pattern from a pull
+    # request cannot make it backtrack for hours. Syntax JavaScript and RE2 read differently
+    # stays unevaluated.
     source = re.sub(r"/i?$", "", re.sub(r"^!?/", "", pattern))
-    if _RE2_ONLY.search(source) or _PY_ONLY.search(source) or _backtracks(source):
+    if _RE2_ONLY.search(source) or _PY_ONLY.search(source):
         raise UnsupportedPatternError(f"regex {pattern!r} is not evaluated")
-    flags = re.ASCII | (re.IGNORECASE if pattern.endswith("i") else 0)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return re.compile(source, flags)
-    except re.error as e:
+        return LinearRegex(source, ignore_case=pattern.endswith("i"))
+    except RegexError as e:
         raise UnsupportedPatternError(f"regex {pattern!r}: {e}") from None
-
-
-def _backtracks(source: str) -> bool:
-    """Whether a quantified group holds a quantifier or an alternation: the shape of
-    exponential backtracking in Python's engine (RE2, Renovate's, is linear)."""
-    stack: list[bool] = []
-    i = 0
-    while i < len(source):
-        c = source[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            close = source.find("]", i + 2)
-            i = len(source) if close < 0 else close + 1
-            continue
-        if c == "(":
-            stack.append(False)
-        elif c == ")" and stack:
-            risky = stack.pop()
-            quantified = i + 1 < len(source) and source[i + 1] in "*+?{"
-            if risky and quantified:
-                return True
-            if stack and (risky or quantified):
-                stack[-1] = True
-        elif c in "*+{|" and stack:
-            stack[-1] = True
-        i += 1
-    return False
 
 
 def match_pattern(name: str, pattern: str) -> bool:
@@ -475,7 +448,7 @@ def match_pattern(name: str, pattern: str) -> bool:
     if is_regex_pattern(pattern):
         if len(name) > _MAX_INPUT:
             raise UnsupportedPatternError("name too long")
-        found = _compile_regex(pattern).search(name) is not None
+        found = _compile_regex(pattern).search(name)
         return found != pattern.startswith("!")
     return minimatch(name, pattern)
 

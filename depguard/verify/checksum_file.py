@@ -20,7 +20,8 @@ Semantics follow aqua's ``pkg/checksum/parser.go`` (``ParseChecksumFile``/``GetC
 
 On top of aqua, depguard checks the extracted value is hex of the algorithm's length
 (``InputError`` with the line) and returns it lower-cased, bounds the input size, refuses
-binary input, and refuses Go regexp syntax Python would read differently.
+binary input, and runs the patterns in RE2 (:mod:`depguard.util.linear_re`, Go's regexp
+syntax, linear time) so a registry's pattern cannot hang it on a crafted line.
 
 Pure: no I/O except :func:`file_digest`, which reads the file it is given.
 """
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from depguard.errors import InputError, IntegrityError, UnsupportedError
+from depguard.util.linear_re import LinearRegex, RegexError
 
 __all__ = [
     "ALGORITHMS",
@@ -52,8 +54,6 @@ _READ_CHUNK = 1024 * 1024
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 # ALG (file) = hex: what `sha256sum --tag`, rhash --bsd and BSD `sha256` write.
 _BSD_LINE = re.compile(r"^[A-Za-z0-9-]+ ?\(.+\) ?= ?[0-9A-Fa-f]+$")
-# Go RE2 syntax that Python's `re` accepts but reads differently (or not at all).
-_POSIX_CLASS = re.compile(r"\[:\^?[a-z]+:\]")
 
 
 @dataclass(slots=True)
@@ -86,19 +86,14 @@ def _go_base(name: str) -> str:
     return stripped.rsplit("/", 1)[-1]
 
 
-def _compile(pattern: str, what: str, source: str) -> re.Pattern[str]:
-    """Compile a registry regexp (Go RE2 syntax) for Python, refusing what would differ."""
-    if _POSIX_CLASS.search(pattern) or "\\Q" in pattern or "\\C" in pattern:
-        raise UnsupportedError(
-            f"{source}: {what} {pattern!r} uses Go regexp syntax depguard does not translate "
-            "(POSIX classes, \\Q…\\E or \\C)"
-        )
-    # Go's \z (end of text) is Python's \Z; Go 1.22 also accepts (?<name>…).
-    translated = re.sub(r"(?<!\\)((?:\\\\)*)\\z", r"\1\\Z", pattern)
-    translated = re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", translated)
+def _compile(pattern: str, what: str, source: str) -> LinearRegex:
+    """Compile a registry regexp. Go's ``regexp`` is RE2 syntax, so it runs in RE2: the same
+    meaning, and linear time on a checksum file however the pattern is written."""
+    if "\\C" in pattern:  # RE2 matches one byte there, Go refuses the escape
+        raise InputError(source, f"{what} {pattern!r} is not a valid Go regexp: \\C")
     try:
-        compiled = re.compile(translated, re.ASCII)  # Go's \s \w \b \d are ASCII-only
-    except (re.error, RecursionError, OverflowError) as e:
+        compiled = LinearRegex(pattern)
+    except RegexError as e:
         raise InputError(
             source, f"{what} {pattern!r} is not a valid regular expression: {e}"
         ) from None
@@ -110,11 +105,8 @@ def _compile(pattern: str, what: str, source: str) -> re.Pattern[str]:
     return compiled
 
 
-def _group1(pattern: re.Pattern[str], line: str) -> str:
-    m = pattern.search(line)
-    if m is None:
-        return ""
-    return m.group(1) or ""
+def _group1(pattern: LinearRegex, line: str) -> str:
+    return pattern.search_group(line) or ""
 
 
 def _prepare(text: str | bytes, source: str) -> str:
@@ -204,7 +196,7 @@ def parse_checksum_file(
     ``pattern.file``) or a ``{file name: checksum}`` map, values as written (not validated or
     case-folded: use :func:`checksum_for` for that). Raises :class:`InputError` (naming
     ``source``) when the file is too big, binary, yields no checksum, or the format/patterns
-    are invalid; :class:`UnsupportedError` for Go regexp syntax Python reads differently.
+    are invalid.
     """
     parsed = _parse(
         text,

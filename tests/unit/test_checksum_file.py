@@ -254,8 +254,10 @@ def test_regexp_errors() -> None:
         checksum_for(A, "x", pattern_checksum="([0-9", **kw)
     with pytest.raises(InputError, match="no capture group"):
         checksum_for(A, "x", pattern_checksum="^[0-9a-f]{64}", **kw)
-    with pytest.raises(UnsupportedError, match="POSIX"):
-        checksum_for(A, "x", pattern_checksum="^([[:xdigit:]]{64})", **kw)
+    with pytest.raises(InputError, match="not a valid Go regexp"):
+        checksum_for(A, "x", pattern_checksum="^(\\C[0-9a-f]{64})", **kw)
+    with pytest.raises(InputError, match="not a valid regular expression: invalid perl operator"):
+        checksum_for(A, "x", pattern_checksum="^(?=x)([0-9a-f]{64})", **kw)
     with pytest.raises(InputError, match="no checksum could be extracted"):
         checksum_for("nothing here\n", "x", pattern_checksum="^([0-9a-f]{64})", **kw)
     # The file pattern matching nothing leaves nothing extracted either.
@@ -263,8 +265,20 @@ def test_regexp_errors() -> None:
         checksum_for(f"{A} x\n", "x", pattern_checksum="^(\\w+)", pattern_file="^(zzz)$", **kw)
 
 
-def test_regexp_go_syntax_translation() -> None:
-    # Go's \z and (?<name>…) work as in aqua.
+def test_regexp_go_syntax() -> None:
+    # Go's \z, (?<name>…), POSIX classes and \Q…\E work as in aqua (RE2 is Go's syntax).
+    assert (
+        checksum_for(
+            f"sum: {A} x.zip",
+            "x.zip",
+            algorithm="sha256",
+            file_format="regexp",
+            pattern_checksum=r"^\Qsum:\E ([[:xdigit:]]{64})",
+            pattern_file=r"([[:^space:]]+)$",
+            source=SRC,
+        )
+        == A
+    )
     got = checksum_for(
         f"{A}  x.zip",
         "x.zip",
