@@ -19,7 +19,6 @@ literal strings (``source``, ``version``, ``required_version``) must be literal 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from depguard.formats.hcl_scan import (
     skip_space,
     unclosed,
 )
+from depguard.util.text import parse_json
 
 __all__ = [
     "ModuleCallEntry",
@@ -662,14 +662,7 @@ def scan_tf_json(text: str, path: str) -> TfFile:
     Lines are not tracked (None). Raises :class:`~depguard.errors.InputError` for invalid
     JSON or a value of the wrong type.
     """
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"Invalid JSON: {e.msg}.", line=e.lineno) from None
-    except RecursionError:
-        raise InputError(path, "Invalid JSON: nested too deeply.") from None
-    except ValueError as e:  # CPython's limit on integer digits
-        raise InputError(path, f"Invalid JSON: {e}.") from None
+    doc = parse_json(text, path)
     if not isinstance(doc, dict):
         raise InputError(path, "Invalid JSON configuration: the root must be an object.")
     versions: list[StringAttr] = []

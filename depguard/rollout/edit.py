@@ -47,6 +47,7 @@ from depguard.formats.hcl_scan import (
 )
 from depguard.formats.tf_address import implied_provider, parse_provider_source
 from depguard.model import ProviderAddress
+from depguard.util.text import parse_json
 
 __all__ = [
     "set_aqua_package_version",
@@ -459,11 +460,7 @@ def _json_bodies(text: str, member: _JsonMember) -> Iterator[int]:
 
 
 def _load_json(text: str, path: str) -> None:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"Invalid JSON: {e.msg}.", line=e.lineno) from None
-    if not isinstance(doc, dict):
+    if not isinstance(parse_json(text, path), dict):
         raise InputError(path, "Invalid JSON configuration: the root must be an object.")
 
 

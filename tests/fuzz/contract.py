@@ -85,12 +85,6 @@ class KnownBug:
         return isinstance(error, self.kind) and self.text in str(error)
 
 
-# The standard library's JSON decoder raises a plain ValueError (not JSONDecodeError) for an
-# integer literal past CPython's 4300-digit int/str limit; parsers catching only
-# JSONDecodeError leak it (fixed everywhere but rollout.edit: see test_fuzz_rollout.py).
-JSON_INT_DIGITS = KnownBug("json-int-digits", ValueError, "Exceeds the limit")
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[T]):
     """What one parser call did: ``value`` when it returned, else ``error``."""

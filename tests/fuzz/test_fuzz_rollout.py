@@ -39,7 +39,7 @@ from depguard.rollout.edit import (
 )
 from depguard.rollout.lint_renovate import UnsupportedPatternError, match_pattern, minimatch
 from depguard.rollout.renovate_rules import MARKER, config_layout, merge_into, render_json5
-from tests.fuzz.contract import JSON_INT_DIGITS, Hang, KnownBug, outcome
+from tests.fuzz.contract import Hang, outcome
 from tests.fuzz.strategies import (
     CONSTRAINTS,
     EXAMPLE,
@@ -66,9 +66,6 @@ ADDRESSES = st.sampled_from(
         "x",
     )
 )
-# rollout.edit._load_json catches only JSONDecodeError (see test_bug_edit_json_deep_nesting).
-EDIT_JSON_NESTING = KnownBug("edit-json-deep-nesting", RecursionError, "maximum recursion")
-EDIT_KNOWN = (JSON_INT_DIGITS, EDIT_JSON_NESTING)
 
 
 def _reads(text: str, path: str) -> bool:
@@ -80,7 +77,7 @@ def _reads(text: str, path: str) -> bool:
 
 
 def _check_tf_edit(text: str, path: str, edit: Any) -> None:
-    result = outcome(edit, text, raises=(InputError,), known=EDIT_KNOWN, err_path=path)
+    result = outcome(edit, text, raises=(InputError,), err_path=path)
     if result.value is None:
         return
     new, pins = result.value
@@ -121,7 +118,7 @@ def test_set_aqua_package_version(text: str, package: str, version: str) -> None
     def edit(t: str) -> tuple[str, int]:
         return set_aqua_package_version(t, "aqua.yaml", package, version)
 
-    result = outcome(edit, text, raises=(InputError,), known=EDIT_KNOWN, err_path="aqua.yaml")
+    result = outcome(edit, text, raises=(InputError,), err_path="aqua.yaml")
     if result.value is None:
         return
     new, pins = result.value
@@ -143,28 +140,26 @@ def test_set_terraform_version_file(text: str, version: str) -> None:
     assert set_terraform_version_file(new, ".terraform-version", version) == (new, pins)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="bug: " + EDIT_JSON_NESTING.name)
 @example(depth=3000)
 @given(depth=st.integers(2000, 5000))
-def test_bug_edit_json_deep_nesting(depth: int) -> None:
+def test_regression_edit_json_deep_nesting(depth: int) -> None:
     """``rollout.edit._load_json`` (``set_provider_constraint``/``set_required_version`` on
-    a ``.tf.json``) catches only ``JSONDecodeError``: ``{"a":`` nested 3000 deep raises
-    ``RecursionError`` (and a 4300-digit integer a plain ``ValueError``) instead of
-    ``InputError``. Found by the long profile; ``scan_tf_json`` got the same fix already."""
+    a ``.tf.json``) caught only ``JSONDecodeError``: ``{"a":`` nested 3000 deep raised
+    ``RecursionError`` instead of ``InputError``. Found by the long profile; it now shares
+    ``util.text.parse_json`` with ``scan_tf_json``."""
     text = '{"a":' * depth + "1" + "}" * depth
     outcome(
         set_provider_constraint, text, "x.tf.json", "hashicorp/null", "1.0.0", raises=(InputError,)
     )
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: json-int-digits in rollout.edit")
 @example(digits=4400)
 @given(digits=st.integers(4301, 6000))
-def test_bug_edit_json_huge_integer(digits: int) -> None:
-    """``rollout.edit._load_json`` catches only ``JSONDecodeError``: a ``.tf.json`` holding
-    an integer literal of more than 4300 digits makes ``json.loads`` raise a plain
+def test_regression_edit_json_huge_integer(digits: int) -> None:
+    """``rollout.edit._load_json`` caught only ``JSONDecodeError``: a ``.tf.json`` holding
+    an integer literal of more than 4300 digits made ``json.loads`` raise a plain
     ``ValueError`` (CPython's int/str conversion limit) out of ``set_provider_constraint``
-    and ``set_required_version``; the other JSON readers were fixed, this one was not."""
+    and ``set_required_version``."""
     text = '{"locals": {"a": ' + "9" * digits + "}}"
     outcome(
         set_provider_constraint, text, "x.tf.json", "hashicorp/null", "1.0.0", raises=(InputError,)
@@ -278,10 +273,8 @@ def test_config_layout_random(text: str) -> None:
 
 # --- minimatch and match_pattern --------------------------------------------------------------
 
-# Both are super-linear in pattern wildcards × name length: the known bug below. The general
-# tests use a short budget so that a hang costs little and counts as that bug.
+# Both run in RE2, linear in the name; a short budget makes a regression cheap to spot.
 GLOB_BUDGET = 2.0
-SLOW_MATCH = KnownBug("pattern-matching-backtracks", Hang, "longer than")
 GLOB_PIECES = st.sampled_from(
     (
         "*",
@@ -357,7 +350,6 @@ def test_match_pattern_contract(name: str, pattern: str) -> None:
             name,
             pattern,
             raises=(UnsupportedPatternError,),
-            known=(SLOW_MATCH,),
             budget=GLOB_BUDGET,
         )
 
@@ -374,7 +366,6 @@ def test_minimatch_agrees_with_fnmatch_on_plain_globs(name: str, pattern: str) -
         name,
         pattern,
         raises=(UnsupportedPatternError,),
-        known=(SLOW_MATCH,),
         budget=GLOB_BUDGET,
     )
     if got.ok and name not in ("", ".", ".."):
@@ -388,24 +379,23 @@ def _timed(fn: Any, name: str, pattern: str) -> None:
         raise TimeoutError(f"{fn.__name__}({name[:20]!r}..., {pattern!r}): {e}") from None
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason="bug: " + SLOW_MATCH.name + " (regex)")
 @example(pattern="/.*.*.*x/")
-@given(pattern=st.sampled_from(("/a*a*a*a*a*b/", "/.*.*.*.*y/i")))
-def test_bug_regex_pattern_polynomial_backtracking(pattern: str) -> None:
-    """``match_pattern`` refuses regexes that backtrack *exponentially* (``_backtracks``) but
-    runs polynomial ones with Python's backtracking engine, where Renovate uses RE2 (linear):
-    ``/.*.*.*x/`` against a 1024-character name (the ``_MAX_INPUT`` it allows) runs for
-    minutes. The pattern comes from the repository's Renovate config."""
+@given(pattern=st.sampled_from(("/a*a*a*a*a*b/", "/.*.*.*.*y/i", "/(a+)+!$/", "/((a|aa)+)+b/")))
+def test_regression_regex_pattern_backtracking(pattern: str) -> None:
+    """``match_pattern`` refused regexes that backtrack *exponentially* but ran polynomial
+    ones in Python's backtracking engine, where Renovate uses RE2: ``/.*.*.*x/`` against a
+    1024-character name (the ``_MAX_INPUT`` it allows) ran for minutes. The pattern comes
+    from the repository's Renovate config. Regexes now run in RE2, so both shapes are
+    evaluated, in linear time."""
     _timed(match_pattern, "a" * 1024, pattern)
+    assert match_pattern("a" * 1024, pattern) is False
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason="bug: " + SLOW_MATCH.name + " (glob)")
 @example(pattern="*a*a*a*a*a*a*x")
-@given(pattern=st.sampled_from(("*a" * 8 + "y", "?*a*b*a*b*a*b*z")))
-def test_bug_glob_polynomial_backtracking(pattern: str) -> None:
-    """``minimatch`` translates a segment with several ``*`` into ``[^/]*a[^/]*a…`` and runs
-    it with Python's backtracking ``re``: six stars against a 200-character name take far
-    longer than the budget (26 s measured for 100 characters), though the name is within
-    ``_MAX_INPUT``. minimatch itself (JavaScript) has the same shape, but a linter must not
-    hang on a config an attacker can put in a pull request."""
-    _timed(minimatch, "a" * 200, pattern)
+@given(pattern=st.sampled_from(("*a" * 8 + "y", "?*a*b*a*b*a*b*z", "[a]*a*a*a*a*a*x")))
+def test_regression_glob_polynomial_backtracking(pattern: str) -> None:
+    """``minimatch`` translates a segment with several ``*`` into ``[^/]*a[^/]*a…``, which
+    Python's backtracking ``re`` ran for longer than the budget (26 s measured for 100
+    characters). Segments now run in RE2."""
+    _timed(minimatch, "a" * 1024, pattern)
+    assert minimatch("a" * 1024, pattern) is False
