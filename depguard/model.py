@@ -128,8 +128,10 @@ class Finding:
             ).hexdigest()[:16]
             object.__setattr__(self, "fingerprint", digest)
 
-    def sort_key(self) -> tuple[str, int, str, str, str]:
-        return (self.path, self.line or 0, self.rule, self.subject, self.message)
+    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+        # Total over all fields (repr breaks the remaining ties: severity, line None vs 0),
+        # so sorting a set gives the same order in every process (CONVENTIONS §11).
+        return (self.path, self.line or 0, self.rule, self.subject, self.message, repr(self))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,8 +180,9 @@ class Change:
     released: str | None = None
     age: str | None = None
 
-    def sort_key(self) -> tuple[str, int, str, str]:
-        return (self.path, self.line or 0, self.name, self.kind)
+    def sort_key(self) -> tuple[str, int, str, str, str]:
+        # Total, like Finding.sort_key: two removals of one action in a file tie otherwise.
+        return (self.path, self.line or 0, self.name, self.kind, repr(self))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
