@@ -37,6 +37,7 @@ from depguard.aqua.expr import constraint_true
 from depguard.aqua.platform import PLATFORMS, AquaPlatform, GitHubUrls
 from depguard.aqua.template import render
 from depguard.errors import InputError
+from depguard.net.urls import split_url
 
 __all__ = [
     "NEVER_CHECKSUMMED",
@@ -746,7 +747,10 @@ class _Renderer:
 
     def url(self) -> str:
         """``RenderURL`` (http packages)."""
-        return self.finish(self.render(self.info.url, "url"))
+        url = self.finish(self.render(self.info.url, "url"))
+        if split_url(url) is None:  # Go's url.Parse refuses it too
+            raise self.ctx.error(f"url: {url!r} is not a valid URL")
+        return url
 
     def asset(self) -> str:
         """``RenderAsset``."""

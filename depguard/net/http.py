@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
@@ -47,6 +47,7 @@ from depguard.net.fetcher import (
     NotFound,
     Response,
 )
+from depguard.net.urls import resolve_url
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -493,7 +494,11 @@ class HttpFetcher:
             resp.close()
             if not location:
                 raise self._fail(f"{url}: HTTP {resp.status_code} redirect without a Location")
-            target = urljoin(current, location)
+            target = resolve_url(current, location)
+            if target is None:
+                raise self._fail(
+                    f"{url}: refused redirect from {current} to {location!r}: not a valid URL"
+                )
             self._check_redirect(url, current, target)
             log.debug("redirect %s -> %s", current, target)
             current = target

@@ -34,11 +34,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
 from depguard.aqua.platform import GitHubUrls
 from depguard.errors import DepguardError, InputError, NetworkError, UnsupportedError
 from depguard.net.fetcher import MAX_ARCHIVE_BYTES, Download, Fetcher, NotFound, Response
+from depguard.net.urls import resolve_url, split_url
 
 __all__ = [
     "API_HEADERS",
@@ -230,8 +231,11 @@ def _next_link(resp: Response, api_origin: tuple[str, str]) -> str | None:
     m = _LINK_NEXT.search(link)
     if m is None:
         return None
-    nxt: str = urljoin(resp.url, str(m.group(1)))
-    parts = urlsplit(nxt)
+    nxt = resolve_url(resp.url, str(m.group(1)))
+    parts = split_url(nxt or "")
+    if nxt is None or parts is None:
+        # Stopping here would silently drop the remaining pages: fail instead.
+        raise _bad(resp.url, f"invalid pagination link {str(m.group(1))!r}")
     if (parts.scheme, parts.netloc) != api_origin:
         log.warning("%s: ignoring a pagination link to another origin: %s", resp.url, nxt)
         return None

@@ -38,6 +38,7 @@ from depguard.formats.tf_cli_config import (
 )
 from depguard.model import Platform, ProviderAddress
 from depguard.net.fetcher import Fetcher, NotFound, Response
+from depguard.net.urls import resolve_url, split_url
 from depguard.sources.base import PackageKind, PackageMeta, ProviderSource, json_object
 from depguard.sources.tf_registry import RegistrySource
 
@@ -169,9 +170,9 @@ class NetworkMirrorSource:
         raw_url = entry.get("url")
         if not isinstance(raw_url, str) or not raw_url:
             raise InputError(resp.url, f"archive entry for {platform} needs a 'url' string")
-        location = urljoin(resp.url, raw_url)
-        loc = urlsplit(location)
-        if loc.scheme not in ("http", "https") or not loc.hostname:
+        location = resolve_url(resp.url, raw_url) or ""  # "" fails the scheme test
+        loc = split_url(location)
+        if loc is None or loc.scheme not in ("http", "https") or not loc.hostname:
             raise InputError(resp.url, f"archive URL {raw_url!r} must be an http(s) URL")
         hashes = entry.get("hashes") or []
         if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):

@@ -31,6 +31,7 @@ from depguard.errors import DepguardError, InputError, NetworkError
 from depguard.formats.tf_cli_config import CliConfig, normalize_hostname
 from depguard.model import Platform, ProviderAddress
 from depguard.net.fetcher import MAX_TEXT_BYTES, Fetcher, NotFound, Response
+from depguard.net.urls import resolve_url, split_url
 from depguard.sources.base import PackageKind, PackageMeta, SigningKey, json_object
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,13 @@ def _join(base: str, rel: str) -> str:
     return urljoin(base, "./" + rel)
 
 
-def _check_http_url(url: str, where: str, what: str) -> str:
-    parts = urlsplit(url)
+def _check_http_url(base: str, raw: str, where: str, what: str) -> str:
+    """``raw`` resolved against ``base``: an absolute http(s) URL without credentials."""
+    parts = split_url(resolve_url(base, raw) or "")
+    if parts is None or not parts.scheme:
+        raise InputError(where, f"{what} {raw!r} is not a valid URL")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(where, f"{what} {url!r} must be an absolute http or https URL")
+        raise InputError(where, f"{what} {parts.geturl()!r} must be an absolute http or https URL")
     if parts.username is not None or parts.password is not None:
         raise InputError(where, f"{what} must not embed a username or password")
     return parts._replace(fragment="").geturl()
@@ -217,7 +221,7 @@ class RegistrySource:
                     f"host {host} does not provide a provider registry (its CLI config host "
                     f"block has no {SERVICE_ID!r} service)",
                 )
-            return _check_http_url(urljoin(disco_url, raw), disco_url, SERVICE_ID)
+            return _check_http_url(disco_url, raw, disco_url, SERVICE_ID)
         try:
             # Terraform's disco sends the host's credentials with the discovery request too.
             resp = self._fetcher.get(
@@ -241,7 +245,7 @@ class RegistrySource:
             )
         if not isinstance(raw, str):
             raise InputError(resp.url, f"{SERVICE_ID!r} must be a URL string")
-        base = _check_http_url(urljoin(resp.url, raw), resp.url, SERVICE_ID)
+        base = _check_http_url(resp.url, raw, resp.url, SERVICE_ID)
         log.debug("discovery: %s providers.v1 = %s", host, base)
         return base
 
@@ -359,7 +363,7 @@ class RegistrySource:
             raw = doc.get(key)
             if not isinstance(raw, str) or not raw:
                 raise InputError(where, f"{key!r} must be a non-empty URL string")
-            return _check_http_url(urljoin(resp.url, raw), where, key)
+            return _check_http_url(resp.url, raw, where, key)
 
         keys_obj = doc.get("signing_keys")
         keys_obj = {} if keys_obj is None else keys_obj

@@ -21,7 +21,7 @@ from depguard.errors import InputError, NetworkError
 from depguard.model import Platform, ProviderAddress
 from depguard.net.fetcher import Download, NotFound, Response
 from depguard.sources.tf_registry import RegistrySource
-from tests.fuzz.contract import KnownBug, outcome
+from tests.fuzz.contract import outcome
 from tests.fuzz.strategies import (
     EXAMPLE,
     HEX64,
@@ -37,10 +37,6 @@ pytestmark = pytest.mark.fuzz
 
 ADDRESS = ProviderAddress("example.com", "acme", "demo")
 PLATFORM = Platform("linux", "amd64")
-# urlsplit() raises ValueError("Invalid IPv6 URL") for "http://[", unhandled where a registry
-# URL is checked (_check_http_url).
-REGISTRY_BAD_URL = KnownBug("registry-invalid-ipv6-url", ValueError, "Invalid IPv6 URL")
-KNOWN = (REGISTRY_BAD_URL,)
 
 
 class FakeFetcher:
@@ -183,13 +179,13 @@ def _registry(
 def test_registry_documents(disco: bytes, versions: bytes, download: bytes, ctype: str) -> None:
     source = _registry(disco, versions, download, ctype)
     raises = (InputError, NetworkError)
-    base = outcome(source.providers_base_url, "example.com", raises=raises, known=KNOWN)
+    base = outcome(source.providers_base_url, "example.com", raises=raises)
     if base.value is not None:
         assert base.value.startswith(("http://", "https://"))
-    infos = outcome(source.version_infos, ADDRESS, raises=raises, known=KNOWN)
+    infos = outcome(source.version_infos, ADDRESS, raises=raises)
     for info in infos.value or ():
         assert info.version and isinstance(info.protocol_compatible, bool)
-    meta = outcome(source.package_meta, ADDRESS, "1.0.0", PLATFORM, raises=raises, known=KNOWN)
+    meta = outcome(source.package_meta, ADDRESS, "1.0.0", PLATFORM, raises=raises)
     if meta.value is not None:
         assert meta.value.shasum is not None and len(meta.value.shasum) == 64
         for url in (meta.value.location, meta.value.shasums_url, meta.value.shasums_signature_url):
@@ -212,20 +208,21 @@ def test_mutated_example_registry_documents(data: st.DataObject) -> None:
         data.draw(mutated(st.sampled_from(downloads))).encode(),
     )
     raises = (InputError, NetworkError)
-    outcome(source.version_infos, ADDRESS, raises=raises, known=KNOWN)
-    outcome(source.package_meta, ADDRESS, "3.1.0", PLATFORM, raises=raises, known=KNOWN)
+    outcome(source.version_infos, ADDRESS, raises=raises)
+    outcome(source.package_meta, ADDRESS, "3.1.0", PLATFORM, raises=raises)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug: " + REGISTRY_BAD_URL.name)
 @example(url="http://[bad")
-@given(url=st.sampled_from(("https://[::1", "http://[x]/v1/")))
-def test_bug_unbalanced_ipv6_url(url: str) -> None:
+@given(url=st.sampled_from(("https://[::1", "http://[x]/v1/", "//[::1/v1/", "https://h:99999/")))
+def test_regression_unbalanced_ipv6_url(url: str) -> None:
     """A registry's discovery document (or download response) with a URL such as
-    ``"http://[bad"`` makes ``urllib.parse.urlsplit`` raise ``ValueError("Invalid IPv6
-    URL")`` inside ``_check_http_url``; it escapes ``providers_base_url`` instead of an
-    ``InputError`` naming the URL. Any registry a configuration names can answer it."""
+    ``"http://[bad"`` made ``urllib.parse.urlsplit`` raise ``ValueError("Invalid IPv6
+    URL")`` inside ``_check_http_url``; it escaped ``providers_base_url`` instead of an
+    ``InputError`` naming the URL. URLs from answers and headers now go through
+    ``depguard.net.urls``."""
     source = _registry(json.dumps({"providers.v1": url}).encode(), b"{}", b"{}")
-    outcome(source.providers_base_url, "example.com", raises=(InputError, NetworkError))
+    got = outcome(source.providers_base_url, "example.com", raises=(InputError,))
+    assert "is not a valid URL" in str(got.error)
 
 
 @given(body=st.sampled_from(deep_json()))

@@ -147,6 +147,20 @@ def test_latest_and_paginated_release_list(github_server: GitHubBuilder, tmp_pat
     )
 
 
+def test_malformed_pagination_link_fails_instead_of_truncating(
+    github_server: GitHubBuilder, tmp_path: Path
+) -> None:
+    digest = "ab" * 32
+    path = f"/api/repos/acme/tool/attestations/sha256:{digest}"
+    link = f'<https://[::1{path}?page=2>; rel="next"'
+    body = b'{"attestations": []}'
+    github_server.server.route(
+        path, Reply(body=body, content_type="application/json", headers={"Link": link})
+    )
+    with pytest.raises(NetworkError, match="invalid pagination link"):
+        make_source(github_server, tmp_path).attestations("acme", "tool", digest)
+
+
 @pytest.mark.parametrize(
     "body",
     [

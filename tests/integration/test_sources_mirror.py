@@ -115,6 +115,8 @@ def test_network_mirror_requires_application_json(
         (b'{"archives": []}', "'archives' must be an object"),
         (b'{"archives": {"linux_amd64": {"hashes": []}}}', "needs a 'url' string"),
         (b'{"archives": {"linux_amd64": {"url": "ftp://x/y.zip"}}}', "http(s) URL"),
+        (b'{"archives": {"linux_amd64": {"url": "https://[::1/y.zip"}}}', "http(s) URL"),
+        (b'{"archives": {"linux_amd64": {"url": "//h:123456/y.zip"}}}', "http(s) URL"),
         (b'{"archives": {"linux_amd64": {"url": "a.zip", "hashes": "h1:x"}}}', "list of strings"),
     ],
 )

@@ -625,6 +625,8 @@ def test_vars_defaults_and_required() -> None:
             "github_release needs asset",
         ),
         ({"type": "http", "name": "x"}, "http needs url"),
+        ({"type": "http", "name": "x", "url": "https://[::1/{{.Version}}"}, "is not a valid URL"),
+        ({"type": "http", "name": "x", "url": "https://h:70000/x"}, "is not a valid URL"),
         (rel(checksum={"type": "ftp", "algorithm": "sha256"}), "unknown checksum type"),
         (rel(cosign={"signature": {"type": "s3"}}), "invalid file type"),
     ],

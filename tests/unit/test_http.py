@@ -261,6 +261,18 @@ def test_too_many_redirects(fetcher: HttpFetcher, mocked) -> None:
     assert len(mocked.calls) == 6  # the first request plus five redirects
 
 
+@pytest.mark.parametrize("location", ["http://[bad", "//[::1/x", "https://example.com:99999/a"])
+def test_redirect_to_a_malformed_url_is_refused(
+    fetcher: HttpFetcher, mocked, location: str
+) -> None:
+    mocked.get("https://example.com/a", status=302, headers={"Location": location})
+    # requests itself may refuse the header first ("Invalid IPv6 URL"); either way a
+    # NetworkError naming the URL, never a ValueError.
+    with pytest.raises(NetworkError, match=r"not a valid URL|Invalid IPv6 URL") as exc:
+        fetcher.get("https://example.com/a")
+    assert exc.value.message.startswith("https://example.com/a: ")
+
+
 def test_redirect_without_location(fetcher: HttpFetcher, mocked) -> None:
     mocked.get("https://example.com/a", status=302)
     with pytest.raises(NetworkError, match="without a Location"):
