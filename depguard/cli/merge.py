@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -35,7 +34,7 @@ def merge(
     from depguard.render.json import SCHEMA as REPORT_SCHEMA
     from depguard.render.json import load_report
     from depguard.report import model as upgrade
-    from depguard.util.text import decode_utf8
+    from depguard.util.text import decode_utf8, parse_json
 
     opts: GlobalOptions = ctx.obj
     texts: list[tuple[str, str]] = []
@@ -47,12 +46,7 @@ def merge(
     schemas = set()
     docs = []
     for where, text in texts:
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(where, f"not JSON: {e.msg}", line=e.lineno) from e
-        except (ValueError, RecursionError) as e:
-            raise InputError(where, f"not JSON: {e!r}") from None
+        doc = parse_json(text, where)
         schemas.add(doc.get("schema") if isinstance(doc, dict) else None)
         docs.append((where, doc))
     if len(schemas) != 1:

@@ -664,7 +664,7 @@ def scan_tf_json(text: str, path: str) -> TfFile:
     """
     doc = parse_json(text, path)
     if not isinstance(doc, dict):
-        raise InputError(path, "Invalid JSON configuration: the root must be an object.")
+        raise InputError(path, "not a Terraform JSON configuration: the root must be an object")
     versions: list[StringAttr] = []
     required: list[tuple[RequiredProviderEntry, ...]] = []
     backends: list[StringAttr] = []

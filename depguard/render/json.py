@@ -14,6 +14,7 @@ from typing import Any
 from depguard.errors import InputError
 from depguard.model import Change, Checked, Finding, Report, RuleId, Severity, Skip
 from depguard.render import RenderContext, guard_json_text
+from depguard.util.text import parse_json
 
 SCHEMA = "depguard.report/v1"
 
@@ -235,14 +236,7 @@ def load_report(text: str, *, path: str = "<report>") -> Report:
     Raises :class:`~depguard.errors.InputError` when the text is not JSON, the schema string
     is not ``depguard.report/v1``, or a field has the wrong type or value.
     """
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not valid JSON: {e.msg}", line=e.lineno) from e
-    except RecursionError:
-        raise InputError(path, "not valid JSON: nested too deeply") from None
-    except ValueError as e:  # CPython's limit on integer digits
-        raise InputError(path, f"not valid JSON: {e}") from None
+    raw = parse_json(text, path)
     try:
         return _report(_obj(raw, "report")).sorted()
     except _Invalid as e:

@@ -24,6 +24,7 @@ from typing import Any
 
 from depguard.errors import InputError
 from depguard.report.model import TrendPoint
+from depguard.util.text import parse_json
 
 __all__ = ["KEEP", "SCHEMA", "load", "save"]
 
@@ -83,15 +84,10 @@ def load(*, file: Path | None, cache_dir: Path, repository: str) -> tuple[TrendP
         if not file.exists():
             return ()
         try:
-            doc = json.loads(file.read_text("utf-8"))
+            text = file.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(str(file), f"cannot read the report history: {e}") from e
-        except json.JSONDecodeError as e:
-            raise InputError(str(file), f"not JSON: {e.msg}", line=e.lineno) from e
-        except RecursionError:
-            raise InputError(str(file), "not JSON: nested too deeply") from None
-        except ValueError as e:  # CPython's limit on integer digits
-            raise InputError(str(file), f"not JSON: {e}") from None
+        doc = parse_json(text, str(file))
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             raise InputError(str(file), f"not a {SCHEMA} document")
         runs = doc.get("runs")

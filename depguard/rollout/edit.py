@@ -461,7 +461,7 @@ def _json_bodies(text: str, member: _JsonMember) -> Iterator[int]:
 
 def _load_json(text: str, path: str) -> None:
     if not isinstance(parse_json(text, path), dict):
-        raise InputError(path, "Invalid JSON configuration: the root must be an object.")
+        raise InputError(path, "not a Terraform JSON configuration: the root must be an object")
 
 
 def _json_terraform_bodies(text: str) -> Iterator[int]:

@@ -27,8 +27,8 @@ def parse_json(text: str, path: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(path, f"Invalid JSON: {e.msg}.", line=e.lineno) from None
+        raise InputError(path, f"not valid JSON: {e.msg}", line=e.lineno) from None
     except RecursionError:
-        raise InputError(path, "Invalid JSON: nested too deeply.") from None
+        raise InputError(path, "not valid JSON: nested too deeply") from None
     except ValueError as e:  # CPython's limit on integer digits
-        raise InputError(path, f"Invalid JSON: {e}.") from None
+        raise InputError(path, f"not valid JSON: {e}") from None
