@@ -19,7 +19,7 @@ For every (fault, command):
 depguard's own bounds are made small through the policy (``limits: {timeout: 1s,
 download_timeout: 2s, max_download_bytes: 1MiB}``). The retry backoff has no policy knob:
 :func:`fast_backoff` builds the fetcher with a shorter one (attempt counts and ``Retry-After``
-waits unchanged), which keeps the 102 cases near 50 s on two cores. The bugs this file found
+waits unchanged), which keeps the 114 cases near a minute on two cores. The bugs this file found
 (a dripped JSON/SHA256SUMS answer bounded only by a fixed 120 s, a refused-redirect message
 that named hosts but compared ports) are fixed; a new one would be a strict xfail.
 """
@@ -594,7 +594,15 @@ FAULTS = [
     # the body takes longer than `download_timeout: 2s`, so the run must give up by ~5 s
     Fault("slow-drip", lambda sc, _c: sc.server.drip(sc.path, 0.25, for_seconds=6),
           pattern=r"timed out", requests=1, max_seconds=5),
+    # no status line within `timeout: 1s` (the server would answer after 3 s): every attempt
+    # times out; retried within the deadline, then exit 3
+    Fault("no-answer", lambda sc, _c: sc.server.delay(sc.path, 3),
+          pattern=r"timed out", requests=range(1, 5), max_seconds=10),
     # redirects
+    Fault("redirect-malformed-location", lambda sc, _c: sc.server.redirect(sc.path, "https://[::1/x"),
+          # requests itself parses the Location first (for Response.next): "request failed
+          # (Invalid IPv6 URL)"; where it does not, depguard refuses it
+          pattern=r"Invalid IPv6 URL|refused redirect .*not a valid URL", requests=1),
     Fault("redirect-other-port", _redirect_other_port,
           pattern=r"refused redirect from \S+ to https://localhost:\d+/\S+: ", requests=1),
     Fault("redirect-other-hostname", _redirect_other_host,
