@@ -307,11 +307,14 @@ def _hcl_nodes(text: str, path: str) -> list[_Node]:
     try:
         tree = hcl2.parses(text, discard_comments=True)
     except Exception as e:  # lark raises many types; all mean "not valid HCL"
-        line = getattr(e, "line", None)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        # Lark's message quotes the offending token, which in this file may be a credential
+        # (`token = <garbage>`): say where, never what.
+        line, column = getattr(e, "line", None), getattr(e, "column", None)
+        where = f" at column {column}" if isinstance(column, int) and column > 0 else ""
         raise InputError(
             path,
-            f"invalid Terraform CLI config syntax: {first}",
+            f"invalid Terraform CLI config syntax{where} (the text is not quoted here: this "
+            "file holds credentials)",
             line=line if isinstance(line, int) and line > 0 else None,
         ) from None
     opts = SerializationOptions(
@@ -330,8 +333,9 @@ def _hcl_nodes(text: str, path: str) -> list[_Node]:
             elif isinstance(child, AttributeRule):
                 try:
                     value = child.expression.serialize(opts)
-                except Exception as e:  # an expression python-hcl2 cannot render
-                    raise InputError(path, f"unsupported expression ({e})", line=line) from None
+                except Exception:  # an expression python-hcl2 cannot render
+                    # (its message may quote the value: a credential, so not repeated)
+                    raise InputError(path, "unsupported expression", line=line) from None
                 name = _unquote(str(child.identifier.serialize(opts)))
                 name = quoted.get(name, name)
                 out.append(_Node(name, (), _clean(value, quoted), line, False))

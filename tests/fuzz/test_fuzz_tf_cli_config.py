@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from depguard.errors import InputError
@@ -95,6 +95,9 @@ def _check(text: str, path: str) -> None:
         assert SECRET not in str(result.error), "a token leaked into an error message"
 
 
+# Found by the long profile: lark's syntax error quoted the token (the credential) it choked on.
+@example(text='credentials "app.terraform.io" {\n  token = \x1f' + SECRET + '"\n}\n')
+@example(text='credentials "app.terraform.io" {\n  token = ' + SECRET + " x\n}\n")
 @given(text=mutated(hcl_configs(), max_steps=3))
 def test_hcl_configs(text: str) -> None:
     _check(text, "fuzz.tfrc")
