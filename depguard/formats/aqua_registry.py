@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from depguard.errors import InputError
 from depguard.formats.aqua_config import read_text
@@ -296,8 +296,15 @@ def parse_registry_lazily(text: str, path: str) -> Registry | LazyRegistry:
     return LazyRegistry(text, path, lines, starts, keys)
 
 
+_OTHER_BREAKS: Final = ("\x85", "\u2028", "\u2029")
+
+
 def _scan(text: str) -> tuple[list[str], list[int], dict[str, int]] | None:
     """Item starts and lookup keys of a plain-layout registry, or None to parse it all."""
+    if any(c in text for c in _OTHER_BREAKS) or "\r" in text.replace("\r\n", ""):
+        # YAML also breaks lines at a lone CR, NEL, LS and PS; the scan counts "\n" only, so
+        # its line numbers would drift from the full parse's (found by the long fuzz run).
+        return None
     lines = text.split("\n")
     n = 0
     while n < len(lines) and (not lines[n].strip() or lines[n].lstrip().startswith("#")):

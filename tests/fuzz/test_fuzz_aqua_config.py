@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import event, given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from depguard.errors import InputError
@@ -306,6 +306,13 @@ def _check_registry(text: str) -> None:
         )
 
 
+# Found by the long profile: a lone CR (a YAML line break) shifted the lazy index's lines.
+@example(
+    text="packages:\r\r\n  - type: github_release\r\r\n    repo_owner: cli\r\r\n    name: cli\r\r\n"
+)
+@example(
+    text="\r# c\npackages:\n  - name: a/b\n    type: http\n  - name: c/d\u2028    type: http\n"
+)
 @given(text=mutated(registry_texts(), max_steps=2))
 def test_registries_lazy_and_full_agree(text: str) -> None:
     _check_registry(text)
