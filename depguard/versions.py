@@ -546,7 +546,9 @@ def newest_allowed(
 
     Mirrors ``providercache.Installer``: sort the available versions, walk from the newest
     and take the first one :meth:`Constraints.allows` accepts. Strings that are not valid
-    versions are skipped, as Terraform's registry client skips them. A string ``constraints``
+    versions are skipped, as Terraform's registry client skips them. The result is the
+    version's canonical string (``"1"`` is selected as ``"1.0.0"``), the form Terraform
+    writes to the lock file and uses in the download URL. A string ``constraints``
     is parsed with :func:`parse_constraints` (raises ``ValueError`` when malformed).
     """
     c = parse_constraints(constraints) if isinstance(constraints, str) else constraints

@@ -11,7 +11,7 @@ the canonical text gives the same value back).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from depguard.formats import tf_cli_config
@@ -24,6 +24,7 @@ from depguard.formats.tf_address import (
     parse_provider_source,
 )
 from depguard.versions import (
+    Version,
     constraints_string,
     merge_constraints,
     newest_allowed,
@@ -74,6 +75,7 @@ def test_parse_lock_constraints(text: str) -> None:
         assert constraints_string(parse_lock_constraints(canonical)) == canonical
 
 
+@example(text=">= 1, 1", versions=["1"])
 @given(text=CONSTRAINT_TEXT, versions=st.lists(VERSION_TEXT, max_size=5))
 def test_parse_constraints_and_selection(text: str, versions: list[str]) -> None:
     result = outcome(parse_constraints, text, raises=(ValueError,))
@@ -86,8 +88,18 @@ def test_parse_constraints_and_selection(text: str, versions: list[str]) -> None
     outcome(merge_constraints, text, canonical.value or ">= 0", raises=(ValueError,))
     chosen = outcome(newest_allowed, versions, result.value, raises=())
     if chosen.value is not None:
-        assert chosen.value in versions
+        # The canonical form, as Terraform writes it to the lock file and the download URL
+        # ("1" is selected as "1.0.0"; found by the long profile).
+        assert parse_version(chosen.value) in {v for v in map(_version_or_none, versions) if v}
+        assert str(parse_version(chosen.value)) == chosen.value
         assert result.value.allows(chosen.value)
+
+
+def _version_or_none(text: str) -> Version | None:
+    try:
+        return parse_version(text)
+    except ValueError:
+        return None
 
 
 @given(text=mutated(PROVIDER_ADDRESSES.map(format_provider_address)) | noise("abc./-_:0é "))
