@@ -483,7 +483,9 @@ def parse_lock_constraints(text: str) -> Constraints:
 # hashicorp/go-version's constraint regexp (constraint.go + version.go VersionRegexpRaw), with
 # Go's \s spelled out: Go's \s is [\t\n\f\r ], Python's is wider.
 _GO_VERSION_CONSTRAINT_RE = re.compile(
-    r"[\t\n\f\r ]*(?:<=|>=|!=|~>|<|>|=|)[\t\n\f\r ]*"
+    # Possessive: with the operator empty, two greedy runs of the same class split the
+    # spaces every possible way before failing (quadratic on a line of tabs).
+    r"[\t\n\f\r ]*+(?:<=|>=|!=|~>|<|>|=|)[\t\n\f\r ]*+"
     r"v?[0-9]+(?:\.[0-9]+)*?"
     r"(?:-[0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*"
     r"|-?[A-Za-z\-~]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)?"

@@ -45,7 +45,10 @@ log = logging.getLogger(__name__)
 
 _SKIP_DIRS = frozenset({".git", ".terraform", "node_modules", ".venv", "__pycache__"})
 _CONFIG_NAME = re.compile(r"\.?aqua\.ya?ml")
-_PINNED_REF = re.compile(r"v?\d+(\.\d+)*([.+-][0-9A-Za-z.+-]*)?|[0-9a-f]{40}")
+# A tag (`v1.2.3`, `4.5.6-rc.1`, `v1+build`) or a commit SHA. The same language as
+# `v?\d+(\.\d+)*([.+-][0-9A-Za-z.+-]*)?` without the overlap between its two optional
+# parts, which made a long `1.1.1…` ref quadratic.
+_PINNED_REF = re.compile(r"v?\d+(?:[.+-][0-9A-Za-z.+-]*)?|[0-9a-f]{40}")
 _RULE_OF_FAILURE = {
     "aqua-signature-invalid": aqua_signature_invalid.META,
     "aqua-checksum-mismatch": aqua_checksum_mismatch.META,

@@ -602,7 +602,9 @@ def _verify_dirs(pr: PrChanges) -> list[str]:
 
 
 _LOCAL_SOURCE = re.compile(r'source\s*=\s*"(\.{1,2}/[^"]*)"')
-_IMPORT = re.compile(r"""^\s*-?\s*import:\s*['"]?([^'"\s#]+)""", re.MULTILINE)
+# Horizontal space only, and the optional "-" between two runs of it: `^\s*-?\s*` let a
+# file of blank lines (from the pull request) backtrack cubically.
+_IMPORT = re.compile(r"""^[ \t]*+(?:-[ \t]*+)?import:[ \t]*+['"]?([^'"\s#]+)""", re.MULTILINE)
 
 
 def _glob_match(path: str, pattern: str) -> bool:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ApplyResult", "apply_wave", "bump_constraint"]
 
-_SIMPLE = re.compile(r"^\s*(~>|>=|=|)\s*v?(\d+(?:\.\d+)*)\s*$")
+_SIMPLE = re.compile(r"^\s*+(~>|>=|=|)\s*+v?(\d+(?:\.\d+)*+)\s*+$")
 
 
 def bump_constraint(constraint: str, version: str, *, terraform: bool = False) -> str:
