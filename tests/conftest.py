@@ -109,7 +109,7 @@ def _register_hypothesis_profiles() -> None:
     ``HYPOTHESIS_PROFILE=long python -m pytest tests/fuzz -m fuzz -n 2``. Tests that pass
     their own ``max_examples`` (tests/unit) keep it under every profile.
     """
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     settings.register_profile(
         "default",
@@ -127,7 +127,31 @@ def _register_hypothesis_profiles() -> None:
         print_blob=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
+    # Replays only the failures a long run saved in .hypothesis/ (and the @examples): the
+    # quick way to see what a long run found, e.g. when an xdist worker died reporting it.
+    settings.register_profile(
+        "replay",
+        settings.get_profile("long"),
+        phases=[Phase.explicit, Phase.reuse, Phase.shrink],
+    )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 _register_hypothesis_profiles()
+
+
+# --- reports xdist can send --------------------------------------------------------------------
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Escape lone surrogates in a report's captured output and logs.
+
+    Fuzzed input (a registry URL, a file name) can reach a log line; pytest-xdist then cannot
+    UTF-8-encode the report, and the worker dies with an INTERNALERROR that ends the whole
+    session (it cut a long fuzz run short). Escaped, the text still says what was logged.
+    """
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    report.sections = [
+        (key, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        for key, text in report.sections
+    ]
